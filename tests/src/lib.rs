@@ -1,0 +1,60 @@
+//! Shared helpers for the cross-crate and interoperability tests in `tests/tests/`.
+//!
+//! The oracle tests run independent implementations (Telethon, cryptg, Python `rsa`) from a
+//! virtual environment that `cargo xtask py-setup` creates at `<workspace>/.venv`.
+//! `cargo xtask test` creates it before running the tests, so a plain checkout needs nothing else.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+/// The workspace root (the parent of this crate's folder).
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The Python interpreter that has the oracle packages: `$ORACLE_PYTHON`, else `<root>/.venv/bin/python`.
+///
+/// Panics with instructions when it is missing: an oracle test must never pass silently.
+pub fn oracle_python() -> PathBuf {
+    if let Some(p) = std::env::var_os("ORACLE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = workspace_root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "oracle Python not found at {}: run `cargo xtask py-setup` (or `cargo xtask test`)",
+        venv.display()
+    );
+    venv
+}
+
+/// Runs `tests/py/<script>` with `args`, feeds `stdin`, and returns its stdout.
+///
+/// Panics (failing the test) when the script exits non-zero, showing its stderr.
+pub fn run_python(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let path = workspace_root().join("tests/py").join(script);
+    let mut child = Command::new(oracle_python())
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start the oracle Python for {script}: {e}"));
+    {
+        let mut input = child.stdin.take().expect("stdin is piped");
+        input.write_all(stdin).expect("write to oracle stdin");
+    }
+    let out = child.wait_with_output().expect("oracle process output");
+    assert!(
+        out.status.success(),
+        "oracle script {script} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}

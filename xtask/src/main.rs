@@ -1,0 +1,68 @@
+//! Project automation, run as `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
+
+mod python;
+
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+
+use clap::{Parser, Subcommand};
+
+/// Command-line interface of `cargo xtask`.
+#[derive(Parser)]
+#[command(name = "cargo xtask", about = "Project automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Create `.venv` with the Python oracle packages of `tests/requirements.txt`.
+    PySetup,
+    /// Run the whole test suite (sets up the Python oracles first).
+    Test {
+        /// Extra arguments passed to `cargo test`.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
+        Cmd::Test { args } => run_tests(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root: the parent of the xtask crate.
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask has a parent folder")
+        .to_path_buf()
+}
+
+fn run_tests(args: &[String]) -> Result<ExitCode, String> {
+    let root = workspace_root();
+    let python = python::setup(&root)?;
+    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+        .current_dir(&root)
+        .env("ORACLE_PYTHON", python)
+        .args(["test", "--workspace"])
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run cargo test: {e}"))?;
+    Ok(if status.success() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
