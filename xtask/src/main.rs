@@ -1,6 +1,7 @@
 //! Project automation, run as `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 
 mod python;
+mod schema;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -17,6 +18,11 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
+    /// Schema tools: check, diff, import-json.
+    Schema {
+        #[command(subcommand)]
+        command: SchemaCmd,
+    },
     /// Create `.venv` with the Python oracle packages of `tests/requirements.txt`.
     PySetup,
     /// Run the whole test suite (sets up the Python oracles first).
@@ -27,9 +33,22 @@ enum Cmd {
     },
 }
 
+#[derive(Subcommand)]
+enum SchemaCmd {
+    /// Parse and validate schema files; print a summary line per file, or every error.
+    Check {
+        /// The `.tl` files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Cmd::Schema { command } => match command {
+            SchemaCmd::Check { files } => schema::check_files(&files),
+        },
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Test { args } => run_tests(&args),
     };
