@@ -7,9 +7,12 @@
 #![forbid(unsafe_code)]
 
 pub mod diagnostic;
+pub mod diff;
 pub mod id;
+pub mod json;
 pub mod model;
 pub mod parse;
+pub mod print;
 pub mod validate;
 
 pub use diagnostic::{Diagnostic, SchemaErrors, Severity};

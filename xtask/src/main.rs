@@ -41,6 +41,21 @@ enum SchemaCmd {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// What changes from OLD to NEW: added, removed, id or params changed; then a summary.
+    Diff {
+        /// The schema before.
+        old: PathBuf,
+        /// The schema after.
+        new: PathBuf,
+    },
+    /// Convert Telegram's JSON schema form to TL text on stdout.
+    ImportJson {
+        /// The `.json` file.
+        file: PathBuf,
+        /// Write `// LAYER N` as the first line.
+        #[arg(long)]
+        layer: Option<u32>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -48,6 +63,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Cmd::Schema { command } => match command {
             SchemaCmd::Check { files } => schema::check_files(&files),
+            SchemaCmd::Diff { old, new } => schema::diff_files(&old, &new),
+            SchemaCmd::ImportJson { file, layer } => schema::import_json(&file, layer),
         },
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Test { args } => run_tests(&args),

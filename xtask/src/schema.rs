@@ -55,3 +55,27 @@ pub fn check_files(files: &[PathBuf]) -> Result<ExitCode, String> {
 pub(crate) fn read(path: &Path) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
+
+/// `schema diff OLD NEW`: one line per changed definition and a summary line.
+pub fn diff_files(old: &Path, new: &Path) -> Result<ExitCode, String> {
+    let load = |p: &Path| tl_codegen::load(p).map_err(|e| e.to_string());
+    let (old, new) = (load(old)?, load(new)?);
+    println!("{}", tl_codegen::diff::diff(&old, &new));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `schema import-json FILE.json`: TL text on stdout, checked before it is printed.
+pub fn import_json(path: &Path, layer: Option<u32>) -> Result<ExitCode, String> {
+    let json = read(path)?;
+    let tl = tl_codegen::json::json_to_tl(&json, layer)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let report = check(&tl);
+    if report.has_errors() {
+        for d in report.errors() {
+            eprintln!("{}", d.render(&format!("{} (converted)", path.display())));
+        }
+        return Ok(ExitCode::FAILURE);
+    }
+    print!("{tl}");
+    Ok(ExitCode::SUCCESS)
+}

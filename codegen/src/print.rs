@@ -1,0 +1,68 @@
+//! Writing a [`Schema`] back as TL text that parses to the same model.
+
+use std::fmt::Write;
+
+use crate::model::{BuiltinBody, Category, Definition, IdOrigin, ParamType, Schema};
+
+/// The TL text of a whole schema: `// LAYER N` (when known), then the definitions in order, with a
+/// section marker wherever the category changes.
+pub fn print_schema(schema: &Schema) -> String {
+    let mut out = String::new();
+    if let Some(layer) = schema.layer {
+        let _ = writeln!(out, "// LAYER {layer}\n");
+    }
+    let mut category = Category::Type;
+    for def in &schema.definitions {
+        if def.category != category {
+            category = def.category;
+            out.push_str(match category {
+                Category::Function => "\n---functions---\n\n",
+                Category::Type => "\n---types---\n\n",
+            });
+        }
+        out.push_str(&print_definition(def));
+        out.push('\n');
+    }
+    out
+}
+
+/// One declaration, `;` included: `ns.name#id {X:Type} arg:type ... = Result;`.
+///
+/// Declared ids are written with 8 hex digits; inferred ids are left out, as they were.
+pub fn print_definition(def: &Definition) -> String {
+    let mut out = def.full_name();
+    if def.id_origin == IdOrigin::Declared {
+        let _ = write!(out, "#{:08x}", def.id);
+    }
+    for tp in &def.type_params {
+        let _ = write!(out, " {{{}:{}}}", tp.name, tp.kind);
+    }
+    match &def.builtin {
+        None => {}
+        Some(BuiltinBody::Opaque) => out.push_str(" ?"),
+        Some(BuiltinBody::Counted(t)) => {
+            let _ = write!(out, " # [ {t} ]");
+        }
+        Some(BuiltinBody::Repeated(n, t)) => {
+            let _ = write!(out, " {n}*[ {t} ]");
+        }
+    }
+    for param in &def.params {
+        let _ = write!(out, " {}:", param.name);
+        match &param.ty {
+            ParamType::Flags => out.push('#'),
+            ParamType::Normal { ty, flag } => {
+                if let Some(flag) = flag {
+                    let _ = write!(out, "{}.{}?", flag.field, flag.bit);
+                }
+                let _ = write!(out, "{ty}");
+            }
+        }
+    }
+    let _ = write!(out, " = {}", def.result);
+    for arg in &def.result_args {
+        let _ = write!(out, " {arg}");
+    }
+    out.push(';');
+    out
+}
