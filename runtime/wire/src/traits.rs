@@ -1,0 +1,66 @@
+//! The traits generated TL types implement.
+
+use bytes::BufMut;
+
+use crate::error::DecodeError;
+use crate::reader::Reader;
+
+/// Types with a TL constructor id.
+pub trait Identifiable {
+    /// The constructor id (CRC32 of the normalized declaration, or as declared).
+    const CONSTRUCTOR_ID: u32;
+}
+
+/// Writes the TL binary form.
+///
+/// Writing never fails and allocates nothing beyond what `buf` needs to grow.
+pub trait Serialize {
+    /// Appends the TL binary form of `self` to `buf`.
+    fn serialize(&self, buf: &mut impl BufMut);
+
+    /// Convenience: serialize into a fresh `Vec`.
+    fn to_bytes(&self) -> Vec<u8> {
+        let mut buf = Vec::new();
+        self.serialize(&mut buf);
+        buf
+    }
+}
+
+/// Reads the TL binary form.
+pub trait Deserialize: Sized {
+    /// Reads one value from `r`, leaving `r` just after it.
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DecodeError>;
+
+    /// Convenience: deserialize from a whole buffer; trailing bytes are an error
+    /// ([`DecodeError::TrailingBytes`]).
+    fn from_bytes(b: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(b);
+        let value = Self::deserialize(&mut r)?;
+        r.expect_end()?;
+        Ok(value)
+    }
+}
+
+/// A TL function: serializes as a boxed request; `Return` is the type of its answer.
+pub trait RemoteCall: Serialize + Identifiable {
+    /// The type of the `rpc_result.result` this function gets.
+    type Return: Deserialize;
+}
+
+impl<T: Serialize + ?Sized> Serialize for &T {
+    fn serialize(&self, buf: &mut impl BufMut) {
+        (**self).serialize(buf);
+    }
+}
+
+impl<T: Serialize + ?Sized> Serialize for Box<T> {
+    fn serialize(&self, buf: &mut impl BufMut) {
+        (**self).serialize(buf);
+    }
+}
+
+impl<T: Deserialize> Deserialize for Box<T> {
+    fn deserialize(r: &mut Reader<'_>) -> Result<Self, DecodeError> {
+        T::deserialize(r).map(Box::new)
+    }
+}
