@@ -25,6 +25,9 @@ mod grammar {
     pub struct TlParser;
 }
 
+/// How deeply type arguments may nest (`Vector<Vector<...>>`); real schemas use 2.
+const MAX_TYPE_DEPTH: usize = 32;
+
 /// A schema and the syntax errors met while reading it.
 #[derive(Clone, Debug)]
 pub struct Parsed {
@@ -219,6 +222,10 @@ impl<'s> Context<'s> {
     }
 
     fn type_expr(&mut self, pair: Pair<'_, Rule>) -> Type {
+        self.type_expr_at(pair, 0)
+    }
+
+    fn type_expr_at(&mut self, pair: Pair<'_, Rule>, depth: usize) -> Type {
         let span = self.span(pair.as_span());
         let mut ty = Type {
             namespace: None,
@@ -228,6 +235,7 @@ impl<'s> Context<'s> {
             arg: None,
             span,
         };
+        let pair_span = pair.as_span();
         for part in pair.into_inner() {
             match part.as_rule() {
                 Rule::generic_ref => {
@@ -240,7 +248,15 @@ impl<'s> Context<'s> {
                     ty.namespace = ns;
                     ty.name = name;
                 }
-                Rule::type_expr => ty.arg = Some(Box::new(self.type_expr(part))),
+                Rule::type_expr if depth >= MAX_TYPE_DEPTH => {
+                    let s = pair_span;
+                    self.error_at(
+                        s.start(),
+                        s.end(),
+                        format!("type arguments nested more than {MAX_TYPE_DEPTH} deep"),
+                    );
+                }
+                Rule::type_expr => ty.arg = Some(Box::new(self.type_expr_at(part, depth + 1))),
                 _ => {}
             }
         }
