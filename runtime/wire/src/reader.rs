@@ -74,6 +74,17 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A reader over `buf` (a nested payload, such as a `bytes` field holding a
+    /// serialized object) that inherits this reader's limits and current nesting depth,
+    /// so decoding it from inside [`Reader::read_boxed`] still counts toward
+    /// [`Limits::max_depth`]. Positions in it are relative to `buf`.
+    pub fn sub_reader<'b>(&self, buf: &'b [u8]) -> Reader<'b> {
+        Reader {
+            depth: self.depth,
+            ..Reader::with_limits(buf, self.limits)
+        }
+    }
+
     /// The limits this reader enforces.
     pub fn limits(&self) -> Limits {
         self.limits
@@ -294,8 +305,7 @@ impl<'a> Reader<'a> {
     {
         let packed = self.read_bytes_ref()?;
         let inflated = gzip::inflate(packed, self.limits.max_inflated)?;
-        let mut inner = Reader::with_limits(&inflated, self.limits);
-        inner.depth = self.depth;
+        let mut inner = self.sub_reader(&inflated);
         let value = inner.read_boxed_dyn(f)?;
         inner.expect_end()?;
         Ok(value)

@@ -382,6 +382,20 @@ fn nesting_depth_is_limited() {
         Vec::<Nest>::from_bytes(&siblings.to_bytes()).unwrap(),
         siblings
     );
+    // A sub-reader made inside a boxed value inherits the depth and the limits.
+    let inner = nest(1);
+    let outer = nest(0);
+    let limits = Limits {
+        max_depth: 2,
+        ..Limits::DEFAULT
+    };
+    let mut r = Reader::with_limits(&outer, limits);
+    let result = r.read_boxed(|_, r| Nest::deserialize(&mut r.sub_reader(&inner)));
+    assert_eq!(result, Err(DecodeError::TooDeep { limit: 2 }));
+    let mut r = Reader::with_limits(&outer, limits);
+    let result = r.read_boxed(|_, r| Nest::deserialize(&mut r.sub_reader(&outer)));
+    assert_eq!(result, Ok(Nest::Leaf));
+
     // Vectors and Bools are boxed values too.
     let limits = Limits {
         max_depth: 2,
