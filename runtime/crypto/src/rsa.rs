@@ -1,0 +1,495 @@
+//! RSA as MTProto uses it: raw `m^e mod n` on 2048-bit keys with Telegram's own padding.
+//!
+//! - [`RsaPublicKey::from_pem`] reads `-----BEGIN RSA PUBLIC KEY-----` (PKCS#1) and
+//!   `-----BEGIN PUBLIC KEY-----` (SubjectPublicKeyInfo) keys.
+//! - [`RsaPublicKey::fingerprint`]: last 8 bytes of SHA1(TL bytes n + TL bytes e), as a
+//!   little-endian `long`.
+//! - [`RsaPublicKey::encrypt_pad`]: RSA_PAD for `p_q_inner_data*` (key exchange step 4.1).
+//! - [`RsaPrivateKey`]: the server-side inverse ([`RsaPrivateKey::decrypt_pad`]), for a test DC.
+//! - Telegram's production and test-server keys: [`telegram_production_key`],
+//!   [`telegram_test_key`].
+//!
+//! Known limits: `num-bigint` is not constant-time and its integers are not zeroized, so the
+//! private-key side is meant for tests and local servers, not for production secrets.
+
+use std::fmt;
+
+use num_bigint::BigUint;
+use num_traits::Zero;
+use rand_core::CryptoRngCore;
+use zeroize::Zeroize;
+
+use crate::der::{self, Der};
+use crate::hash::{array, ct_eq, sha1, sha256};
+use crate::ige;
+
+/// Modulus size every MTProto RSA key has.
+pub const MODULUS_BITS: u64 = 2048;
+/// Bytes in an RSA block for a 2048-bit key.
+pub const BLOCK_LEN: usize = 256;
+/// Largest `data` RSA_PAD accepts.
+pub const RSA_PAD_MAX_DATA: usize = 144;
+/// Length of RSA_PAD's `data_with_padding`.
+pub const RSA_PAD_PADDED_LEN: usize = 192;
+/// How many temporary keys RSA_PAD draws before giving up (each is refused with probability
+/// below 1/2, so this is never reached with a working RNG).
+const MAX_TEMP_KEYS: usize = 256;
+
+/// Telegram's production-server public key, as published on my.telegram.org/apps.
+pub const TELEGRAM_PRODUCTION_KEY_PEM: &str = "-----BEGIN RSA PUBLIC KEY-----
+MIIBCgKCAQEA6LszBcC1LGzyr992NzE0ieY+BSaOW622Aa9Bd4ZHLl+TuFQ4lo4g
+5nKaMBwK/BIb9xUfg0Q29/2mgIR6Zr9krM7HjuIcCzFvDtr+L0GQjae9H0pRB2OO
+62cECs5HKhT5DZ98K33vmWiLowc621dQuwKWSQKjWf50XYFw42h21P2KXUGyp2y/
++aEyZ+uVgLLQbRA1dEjSDZ2iGRy12Mk5gpYc397aYp438fsJoHIgJ2lgMv5h7WY9
+t6N/byY9Nw9p21Og3AoXSL2q/2IJ1WRUhebgAdGVMlV1fkuOQoEzR7EdpqtQD9Cs
+5+bfo3Nhmcyvk5ftB0WkJ9z6bNZ7yxrP8wIDAQAB
+-----END RSA PUBLIC KEY-----
+";
+
+/// Fingerprint of [`TELEGRAM_PRODUCTION_KEY_PEM`]: `0xd09d1d85de64fd85` (its wire bytes
+/// `85FD64DE851D9DD0` appear in core.telegram.org/mtproto/samples-auth_key).
+pub const TELEGRAM_PRODUCTION_KEY_FINGERPRINT: i64 = 0xd09d_1d85_de64_fd85_u64 as i64;
+
+/// Telegram's test-server public key, as published on my.telegram.org/apps.
+pub const TELEGRAM_TEST_KEY_PEM: &str = "-----BEGIN RSA PUBLIC KEY-----
+MIIBCgKCAQEAyMEdY1aR+sCR3ZSJrtztKTKqigvO/vBfqACJLZtS7QMgCGXJ6XIR
+yy7mx66W0/sOFa7/1mAZtEoIokDP3ShoqF4fVNb6XeqgQfaUHd8wJpDWHcR2OFwv
+plUUI1PLTktZ9uW2WE23b+ixNwJjJGwBDJPQEQFBE+vfmH0JP503wr5INS1poWg/
+j25sIWeYPHYeOrFp/eXaqhISP6G+q2IeTaWTXpwZj4LzXq5YOpk4bYEQ6mvRq7D1
+aHWfYmlEGepfaYR8Q0YqvvhYtMte3ITnuSJs171+GDqpdKcSwHnd6FudwGO4pcCO
+j4WcDuXc2CTHgH8gFTNhp/Y8/SpDOhvn9QIDAQAB
+-----END RSA PUBLIC KEY-----
+";
+
+/// Fingerprint of [`TELEGRAM_TEST_KEY_PEM`]: `0xb25898df208d2603` (the value Telegram's
+/// official clients pin next to this key).
+pub const TELEGRAM_TEST_KEY_FINGERPRINT: i64 = 0xb258_98df_208d_2603_u64 as i64;
+
+/// A failed RSA operation or a malformed key.
+#[non_exhaustive]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RsaError {
+    /// No PEM block with a supported label, or its base64 is invalid.
+    #[error("not a PEM RSA key with a supported label")]
+    InvalidPem,
+    /// The DER structure inside the PEM is malformed or not an RSA key.
+    #[error("malformed DER RSA key")]
+    InvalidDer,
+    /// The modulus is not 2048 bits (RSA_PAD produces exactly 256 bytes).
+    #[error("RSA modulus has {bits} bits, expected 2048")]
+    ModulusSize {
+        /// Its bit length.
+        bits: u64,
+    },
+    /// The public exponent is even, below 3 or not below the modulus.
+    #[error("invalid RSA public exponent")]
+    InvalidExponent,
+    /// The private exponent does not invert the public one.
+    #[error("private exponent does not match the public key")]
+    InvalidPrivateKey,
+    /// RSA_PAD takes at most 144 bytes.
+    #[error("RSA_PAD data of {len} bytes exceeds 144")]
+    DataTooLong {
+        /// The data length given.
+        len: usize,
+    },
+    /// An RSA block must be exactly 256 bytes.
+    #[error("RSA block of {len} bytes, expected 256")]
+    BlockLength {
+        /// The length given.
+        len: usize,
+    },
+    /// The block, read as a number, is not below the modulus.
+    #[error("RSA block is not below the modulus")]
+    BlockOutOfRange,
+    /// The hash inside RSA_PAD (or the legacy SHA1 scheme) does not match: wrong key or
+    /// corrupted data.
+    #[error("RSA padding check failed")]
+    PaddingMismatch,
+    /// Every temporary key drawn gave a number above the modulus (a broken RNG).
+    #[error("no suitable RSA_PAD temporary key found")]
+    RandomnessExhausted,
+}
+
+/// TL serialization of `bytes` (length prefix and zero padding to 4), used by fingerprints.
+pub fn tl_bytes(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + 8);
+    if data.len() <= 253 {
+        out.push(data.len() as u8);
+    } else {
+        out.push(254);
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes()[..3]);
+    }
+    out.extend_from_slice(data);
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+    out
+}
+
+/// A 2048-bit RSA public key.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RsaPublicKey {
+    n: BigUint,
+    e: BigUint,
+    fingerprint: i64,
+}
+
+impl fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPublicKey(fingerprint={:#018x})",
+            self.fingerprint as u64
+        )
+    }
+}
+
+impl RsaPublicKey {
+    /// Builds a key from big-endian `n` and `e`; `n` must be 2048 bits, `e` odd in `[3, n)`.
+    pub fn from_components(n: &[u8], e: &[u8]) -> Result<Self, RsaError> {
+        let n = BigUint::from_bytes_be(n);
+        let e = BigUint::from_bytes_be(e);
+        if n.bits() != MODULUS_BITS {
+            return Err(RsaError::ModulusSize { bits: n.bits() });
+        }
+        if e < BigUint::from(3u32) || !e.bit(0) || e >= n {
+            return Err(RsaError::InvalidExponent);
+        }
+        let fingerprint = fingerprint_of(&n, &e);
+        Ok(Self { n, e, fingerprint })
+    }
+
+    /// Parses a PEM key: PKCS#1 (`BEGIN RSA PUBLIC KEY`) or SPKI (`BEGIN PUBLIC KEY`).
+    pub fn from_pem(pem: &str) -> Result<Self, RsaError> {
+        if let Some(der) = der::pem_decode(pem, "RSA PUBLIC KEY") {
+            return Self::from_pkcs1_der(&der);
+        }
+        if let Some(der) = der::pem_decode(pem, "PUBLIC KEY") {
+            return Self::from_spki_der(&der);
+        }
+        Err(RsaError::InvalidPem)
+    }
+
+    /// Parses a DER PKCS#1 `RSAPublicKey`.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, RsaError> {
+        let (n, e) = parse_pkcs1_public(der).ok_or(RsaError::InvalidDer)?;
+        Self::from_components(n, e)
+    }
+
+    /// Parses a DER `SubjectPublicKeyInfo` holding an `rsaEncryption` key.
+    pub fn from_spki_der(der: &[u8]) -> Result<Self, RsaError> {
+        // 1.2.840.113549.1.1.1
+        const RSA_OID: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+        let parse = || {
+            let mut outer = Der::new(der);
+            let mut spki = Der::new(outer.read(der::TAG_SEQUENCE)?);
+            let mut alg = Der::new(spki.read(der::TAG_SEQUENCE)?);
+            if alg.read(der::TAG_OID)? != RSA_OID {
+                return None;
+            }
+            if !alg.is_empty() {
+                alg.read(der::TAG_NULL)?;
+            }
+            let bits = spki.read(der::TAG_BIT_STRING)?;
+            let (&unused, key) = bits.split_first()?;
+            (unused == 0 && spki.is_empty() && outer.is_empty()).then_some(key)
+        };
+        let key = parse().ok_or(RsaError::InvalidDer)?;
+        Self::from_pkcs1_der(key)
+    }
+
+    /// The key as a PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form clients import.
+    pub fn to_pkcs1_pem(&self) -> String {
+        let mut body = Vec::new();
+        der::write_uint(&self.n.to_bytes_be(), &mut body);
+        der::write_uint(&self.e.to_bytes_be(), &mut body);
+        let mut seq = Vec::new();
+        der::write(der::TAG_SEQUENCE, &body, &mut seq);
+        der::pem_encode(&seq, "RSA PUBLIC KEY")
+    }
+
+    /// Telegram's fingerprint: the last 8 bytes of SHA1(TL bytes n + TL bytes e), read as a
+    /// little-endian `long` (the value sent in `req_DH_params`).
+    pub fn fingerprint(&self) -> i64 {
+        self.fingerprint
+    }
+
+    /// The modulus, big-endian without leading zeros.
+    pub fn n_bytes(&self) -> Vec<u8> {
+        self.n.to_bytes_be()
+    }
+
+    /// The public exponent, big-endian without leading zeros.
+    pub fn e_bytes(&self) -> Vec<u8> {
+        self.e.to_bytes_be()
+    }
+
+    /// Raw RSA: `block^e mod n` as exactly 256 big-endian bytes. The block, read as a
+    /// big-endian number, must be below `n`.
+    pub fn encrypt_raw(&self, block: &[u8]) -> Result<[u8; BLOCK_LEN], RsaError> {
+        let m = self.block_to_int(block)?;
+        Ok(pad_block(&m.modpow(&self.e, &self.n)))
+    }
+
+    fn block_to_int(&self, block: &[u8]) -> Result<BigUint, RsaError> {
+        if block.len() != BLOCK_LEN {
+            return Err(RsaError::BlockLength { len: block.len() });
+        }
+        let m = BigUint::from_bytes_be(block);
+        if m >= self.n {
+            return Err(RsaError::BlockOutOfRange);
+        }
+        Ok(m)
+    }
+
+    /// RSA_PAD (core.telegram.org/mtproto/auth_key, step 4.1), randomness from `rng`:
+    ///
+    /// 1. `data_with_padding` = data + random bytes up to 192; `data_pad_reversed` = its reverse;
+    /// 2. random 32-byte `temp_key`;
+    /// 3. `data_with_hash` = data_pad_reversed + SHA256(temp_key + data_with_padding) (224 bytes);
+    /// 4. `aes_encrypted` = AES-256-IGE(data_with_hash, temp_key, zero IV);
+    /// 5. `temp_key_xor` = temp_key XOR SHA256(aes_encrypted);
+    /// 6. `key_aes_encrypted` = temp_key_xor + aes_encrypted (256 bytes); if it is not below
+    ///    the modulus, go back to step 2;
+    /// 7. result = key_aes_encrypted^e mod n, exactly 256 big-endian bytes.
+    pub fn encrypt_pad(
+        &self,
+        data: &[u8],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<[u8; BLOCK_LEN], RsaError> {
+        if data.len() > RSA_PAD_MAX_DATA {
+            return Err(RsaError::DataTooLong { len: data.len() });
+        }
+        let mut padded = [0u8; RSA_PAD_PADDED_LEN];
+        padded[..data.len()].copy_from_slice(data);
+        rng.fill_bytes(&mut padded[data.len()..]);
+        let mut block = [0u8; BLOCK_LEN];
+        let mut result = Err(RsaError::RandomnessExhausted);
+        for _ in 0..MAX_TEMP_KEYS {
+            let mut temp_key = [0u8; 32];
+            rng.fill_bytes(&mut temp_key);
+            pad_block_into(&padded, &temp_key, &mut block);
+            temp_key.zeroize();
+            let m = BigUint::from_bytes_be(&block);
+            if m < self.n {
+                result = Ok(pad_block(&m.modpow(&self.e, &self.n)));
+                break;
+            }
+        }
+        padded.zeroize();
+        block.zeroize();
+        result
+    }
+}
+
+/// Steps 3-6 of RSA_PAD for one temporary key.
+fn pad_block_into(
+    padded: &[u8; RSA_PAD_PADDED_LEN],
+    temp_key: &[u8; 32],
+    block: &mut [u8; BLOCK_LEN],
+) {
+    let (head, aes_part) = block.split_at_mut(32);
+    aes_part[..RSA_PAD_PADDED_LEN].copy_from_slice(padded);
+    aes_part[..RSA_PAD_PADDED_LEN].reverse();
+    aes_part[RSA_PAD_PADDED_LEN..].copy_from_slice(&sha256(&[temp_key, padded]));
+    // 224 bytes: a multiple of 16.
+    let sealed = ige::encrypt_ige(aes_part, temp_key, &[0u8; 32]);
+    debug_assert!(sealed.is_ok());
+    let mask = sha256(&[aes_part]);
+    for (i, h) in head.iter_mut().enumerate() {
+        *h = temp_key[i] ^ mask[i];
+    }
+}
+
+fn fingerprint_of(n: &BigUint, e: &BigUint) -> i64 {
+    let digest = sha1(&[&tl_bytes(&n.to_bytes_be()), &tl_bytes(&e.to_bytes_be())]);
+    i64::from_le_bytes(array(&digest, 12))
+}
+
+fn pad_block(n: &BigUint) -> [u8; BLOCK_LEN] {
+    crate::dh::pad256(n)
+}
+
+fn parse_pkcs1_public(der: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut outer = Der::new(der);
+    let mut seq = Der::new(outer.read(der::TAG_SEQUENCE)?);
+    let n = seq.read_uint()?;
+    let e = seq.read_uint()?;
+    (seq.is_empty() && outer.is_empty()).then_some((n, e))
+}
+
+/// A 2048-bit RSA private key `(n, e, d)`: the server side of RSA_PAD, for a test DC.
+#[derive(Clone)]
+pub struct RsaPrivateKey {
+    public: RsaPublicKey,
+    d: BigUint,
+}
+
+impl fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPrivateKey(fingerprint={:#018x}, <redacted>)",
+            self.public.fingerprint as u64
+        )
+    }
+}
+
+impl RsaPrivateKey {
+    /// Builds a key from big-endian `n`, `e`, `d`, checking that `d` inverts `e`.
+    pub fn from_components(n: &[u8], e: &[u8], d: &[u8]) -> Result<Self, RsaError> {
+        let public = RsaPublicKey::from_components(n, e)?;
+        let d = BigUint::from_bytes_be(d);
+        if d.is_zero() || d >= public.n {
+            return Err(RsaError::InvalidPrivateKey);
+        }
+        // (2^e)^d must give 2 back.
+        let two = BigUint::from(2u32);
+        if two.modpow(&public.e, &public.n).modpow(&d, &public.n) != two {
+            return Err(RsaError::InvalidPrivateKey);
+        }
+        Ok(Self { public, d })
+    }
+
+    /// Parses a PKCS#1 `-----BEGIN RSA PRIVATE KEY-----` PEM (only `n`, `e`, `d` are used).
+    pub fn from_pkcs1_pem(pem: &str) -> Result<Self, RsaError> {
+        let der = der::pem_decode(pem, "RSA PRIVATE KEY").ok_or(RsaError::InvalidPem)?;
+        let parse = || {
+            let mut outer = Der::new(&der);
+            let mut seq = Der::new(outer.read(der::TAG_SEQUENCE)?);
+            let version = seq.read_uint()?;
+            if !version.is_empty() {
+                return None;
+            }
+            Some((seq.read_uint()?, seq.read_uint()?, seq.read_uint()?))
+        };
+        let (n, e, d) = parse().ok_or(RsaError::InvalidDer)?;
+        Self::from_components(n, e, d)
+    }
+
+    /// The matching public key.
+    pub fn public_key(&self) -> &RsaPublicKey {
+        &self.public
+    }
+
+    /// Raw RSA: `block^d mod n` as exactly 256 big-endian bytes.
+    pub fn decrypt_raw(&self, block: &[u8]) -> Result<[u8; BLOCK_LEN], RsaError> {
+        let c = self.public.block_to_int(block)?;
+        Ok(pad_block(&c.modpow(&self.d, &self.public.n)))
+    }
+
+    /// Undoes RSA_PAD: returns the 192-byte `data_with_padding` (the TL inner data followed by
+    /// the client's random padding), after checking the SHA256 inside.
+    pub fn decrypt_pad(&self, block: &[u8]) -> Result<[u8; RSA_PAD_PADDED_LEN], RsaError> {
+        let mut m = self.decrypt_raw(block)?;
+        let (head, aes_part) = m.split_at_mut(32);
+        let mask = sha256(&[aes_part]);
+        let mut temp_key = [0u8; 32];
+        for i in 0..32 {
+            temp_key[i] = head[i] ^ mask[i];
+        }
+        let opened = ige::decrypt_ige(aes_part, &temp_key, &[0u8; 32]);
+        debug_assert!(opened.is_ok());
+        let mut padded = [0u8; RSA_PAD_PADDED_LEN];
+        padded.copy_from_slice(&aes_part[..RSA_PAD_PADDED_LEN]);
+        padded.reverse();
+        let ok = ct_eq(
+            &sha256(&[&temp_key, &padded]),
+            &aes_part[RSA_PAD_PADDED_LEN..],
+        );
+        temp_key.zeroize();
+        m.zeroize();
+        if ok {
+            Ok(padded)
+        } else {
+            padded.zeroize();
+            Err(RsaError::PaddingMismatch)
+        }
+    }
+
+    /// Undoes the legacy scheme some clients still use with `p_q_inner_data` (Telethon 1.x):
+    /// the block is `SHA1(data) + data + random padding` (255 bytes). Returns `data`, found as
+    /// the prefix whose SHA1 matches.
+    pub fn decrypt_legacy(&self, block: &[u8]) -> Result<Vec<u8>, RsaError> {
+        let mut m = self.decrypt_raw(block)?;
+        let result = if m[0] != 0 {
+            Err(RsaError::PaddingMismatch)
+        } else {
+            let hash = &m[1..21];
+            let body = &m[21..];
+            (0..=body.len())
+                .find(|&len| ct_eq(&sha1(&[&body[..len]]), hash))
+                .map(|len| body[..len].to_vec())
+                .ok_or(RsaError::PaddingMismatch)
+        };
+        m.zeroize();
+        result
+    }
+}
+
+/// Parses a built-in PEM constant (covered by tests, so the failure arm is unreachable).
+fn builtin(pem: &str) -> RsaPublicKey {
+    match RsaPublicKey::from_pem(pem) {
+        Ok(key) => key,
+        Err(e) => panic!("built-in Telegram key does not parse: {e}"),
+    }
+}
+
+/// Telegram's production-server key ([`TELEGRAM_PRODUCTION_KEY_PEM`]).
+pub fn telegram_production_key() -> RsaPublicKey {
+    builtin(TELEGRAM_PRODUCTION_KEY_PEM)
+}
+
+/// Telegram's test-server key ([`TELEGRAM_TEST_KEY_PEM`]).
+pub fn telegram_test_key() -> RsaPublicKey {
+    builtin(TELEGRAM_TEST_KEY_PEM)
+}
+
+/// The first of `keys` whose fingerprint is among `fingerprints` (from `resPQ`).
+pub fn find_key<'a>(keys: &'a [RsaPublicKey], fingerprints: &[i64]) -> Option<&'a RsaPublicKey> {
+    keys.iter().find(|k| fingerprints.contains(&k.fingerprint))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tl_bytes_encoding() {
+        assert_eq!(tl_bytes(&[]), [0, 0, 0, 0]);
+        assert_eq!(tl_bytes(&[1, 2, 3]), [3, 1, 2, 3]);
+        assert_eq!(tl_bytes(&[9; 4]), [4, 9, 9, 9, 9, 0, 0, 0]);
+        let long = tl_bytes(&[7; 256]);
+        assert_eq!(&long[..4], &[254, 0, 1, 0]);
+        assert_eq!(long.len(), 260);
+    }
+
+    #[test]
+    fn builtin_keys_and_fingerprints() {
+        let prod = telegram_production_key();
+        assert_eq!(prod.fingerprint(), TELEGRAM_PRODUCTION_KEY_FINGERPRINT);
+        let test = telegram_test_key();
+        assert_eq!(test.fingerprint(), TELEGRAM_TEST_KEY_FINGERPRINT);
+        assert_eq!(prod.e_bytes(), [1, 0, 1]);
+        let keys = [prod.clone(), test.clone()];
+        assert_eq!(
+            find_key(&keys, &[1, TELEGRAM_TEST_KEY_FINGERPRINT]),
+            Some(&test)
+        );
+        assert_eq!(find_key(&keys, &[1, 2]), None);
+        // PEM export parses back to the same key.
+        assert_eq!(RsaPublicKey::from_pem(&prod.to_pkcs1_pem()).unwrap(), prod);
+        assert!(format!("{prod:?}").contains("0xd09d1d85de64fd85"));
+    }
+
+    #[test]
+    fn malformed_pem_is_an_error() {
+        assert_eq!(RsaPublicKey::from_pem("hello"), Err(RsaError::InvalidPem));
+        let truncated =
+            TELEGRAM_TEST_KEY_PEM.replace("j4WcDuXc2CTHgH8gFTNhp/Y8/SpDOhvn9QIDAQAB\n", "");
+        assert!(RsaPublicKey::from_pem(&truncated).is_err());
+        let bad = "-----BEGIN RSA PUBLIC KEY-----\nMAA=\n-----END RSA PUBLIC KEY-----";
+        assert!(RsaPublicKey::from_pem(bad).is_err());
+    }
+}
