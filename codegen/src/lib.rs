@@ -8,6 +8,7 @@
 
 pub mod diagnostic;
 pub mod diff;
+pub mod emit;
 pub mod id;
 pub mod json;
 pub mod model;

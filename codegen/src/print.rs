@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::model::{BuiltinBody, Category, Definition, IdOrigin, ParamType, Schema};
+use crate::model::{BuiltinBody, Category, Definition, IdOrigin, Param, ParamType, Schema};
 
 /// The TL text of a whole schema: `// LAYER N` (when known), then the definitions in order, with a
 /// section marker wherever the category changes.
@@ -48,16 +48,8 @@ pub fn print_definition(def: &Definition) -> String {
         }
     }
     for param in &def.params {
-        let _ = write!(out, " {}:", param.name);
-        match &param.ty {
-            ParamType::Flags => out.push('#'),
-            ParamType::Normal { ty, flag } => {
-                if let Some(flag) = flag {
-                    let _ = write!(out, "{}.{}?", flag.field, flag.bit);
-                }
-                let _ = write!(out, "{ty}");
-            }
-        }
+        out.push(' ');
+        out.push_str(&print_param(param));
     }
     let _ = write!(out, " = {}", def.result);
     for arg in &def.result_args {
@@ -65,4 +57,16 @@ pub fn print_definition(def: &Definition) -> String {
     }
     out.push(';');
     out
+}
+
+/// One argument: `name:Type`, `name:#` or `name:flags.N?Type`.
+pub fn print_param(param: &Param) -> String {
+    match &param.ty {
+        ParamType::Flags => format!("{}:#", param.name),
+        ParamType::Normal { ty, flag: None } => format!("{}:{ty}", param.name),
+        ParamType::Normal {
+            ty,
+            flag: Some(flag),
+        } => format!("{}:{}.{}?{ty}", param.name, flag.field, flag.bit),
+    }
 }

@@ -1,5 +1,7 @@
 //! Project automation, run as `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 
+mod bindings;
+mod codegen;
 mod python;
 mod schema;
 
@@ -22,6 +24,18 @@ enum Cmd {
     Schema {
         #[command(subcommand)]
         command: SchemaCmd,
+    },
+    /// Generate the bindings into `auth-api/src/generated/` (see `xtask/src/bindings.rs`).
+    Codegen {
+        /// Do not write; fail if the checked-in files differ from a fresh generation.
+        #[arg(long)]
+        check: bool,
+        /// Generate the entire layer-230 API as a standalone crate instead (see `--out`).
+        #[arg(long)]
+        all: bool,
+        /// Output folder of `--all` (default `target/tl-api-all`).
+        #[arg(long, requires = "all")]
+        out: Option<PathBuf>,
     },
     /// Create `.venv` with the Python oracle packages of `tests/requirements.txt`.
     PySetup,
@@ -66,6 +80,15 @@ fn main() -> ExitCode {
             SchemaCmd::Diff { old, new } => schema::diff_files(&old, &new),
             SchemaCmd::ImportJson { file, layer } => schema::import_json(&file, layer),
         },
+        Cmd::Codegen { check, all, out } => {
+            let root = workspace_root();
+            if all {
+                let out = out.unwrap_or_else(|| codegen::default_all_dir(&root));
+                codegen::generate_all(&root, &out)
+            } else {
+                codegen::run(&root, check)
+            }
+        }
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Test { args } => run_tests(&args),
     };

@@ -63,6 +63,9 @@ mod reader;
 mod traits;
 mod vector;
 
+/// The `bytes` crate, whose [`bytes::BufMut`] [`Serialize`] writes into (re-exported so
+/// generated code needs no direct dependency on it).
+pub use bytes;
 pub use error::DecodeError;
 pub use object::RawObject;
 pub use primitives::write_bytes;

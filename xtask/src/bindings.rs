@@ -1,0 +1,113 @@
+//! What `cargo xtask codegen` generates: the one place that lists the bindings.
+//!
+//! Each entry turns one schema into one module of `auth-api/src/generated/`. Functions are
+//! listed by name (or `ns.*`); every type they use is generated with them (the transitive
+//! closure), the rest of the schema is not.
+
+use tl_codegen::emit::Selection;
+
+/// One generated module.
+pub struct Binding {
+    /// Module (and file) name under `auth-api/src/generated/`.
+    pub module: &'static str,
+    /// The schema, relative to the workspace root.
+    pub schema: &'static str,
+    /// Functions to generate (`None`: the whole schema).
+    pub functions: Option<&'static [&'static str]>,
+    /// Types to generate even if no selected function uses them.
+    pub types: &'static [&'static str],
+    /// What the module is, for its documentation.
+    pub doc: &'static str,
+}
+
+/// The bindings of the `auth-api` crate.
+pub const BINDINGS: &[Binding] = &[
+    Binding {
+        module: "mtproto",
+        schema: "schema/mtproto.tl",
+        functions: None,
+        types: &[],
+        doc: "The MTProto service schema: key exchange, acknowledgements, salts, pings, sessions.",
+    },
+    Binding {
+        module: "api",
+        schema: "schema/api.tl",
+        functions: Some(&[
+            "auth.*",
+            "invokeWithLayer",
+            "initConnection",
+            "invokeWithoutUpdates",
+            "help.getConfig",
+            "help.getNearestDc",
+            "account.getPassword",
+            "updates.getState",
+            "users.getUsers",
+        ]),
+        types: &["auth.*"],
+        doc:
+            "Layer 230: every `auth.*` function and type, what login needs, and the types they use.",
+    },
+    Binding {
+        module: "legacy_layer23",
+        schema: "schema/legacy/layer23.tl",
+        functions: Some(&[
+            "auth.checkPhone",
+            "auth.sendCode",
+            "auth.sendCall",
+            "auth.sendSms",
+            "auth.sendInvites",
+            "auth.signIn",
+            "auth.signUp",
+            "auth.logOut",
+            "auth.resetAuthorizations",
+            "auth.exportAuthorization",
+            "auth.importAuthorization",
+            "auth.bindTempAuthKey",
+        ]),
+        types: &[],
+        doc: "Layer 23: the 12 `auth.*` calls of the legacy library and the types they use.",
+    },
+];
+
+/// Fields whose values are secrets: their `Debug` output is `<redacted>`.
+/// Named `constructor_or_function.field`, as in the schema.
+pub const SECRET_FIELDS: &[&str] = &[
+    // Login codes and passwords.
+    "auth.signIn.phone_code",
+    "auth.signUp.phone_code",
+    "auth.checkRecoveryPassword.code",
+    "auth.recoverPassword.code",
+    "emailVerificationCode.code",
+    "inputCheckPasswordSRP.A",
+    "inputCheckPasswordSRP.M1",
+    // Tokens that authorize a session.
+    "auth.exportedAuthorization.bytes",
+    "auth.importAuthorization.bytes",
+    "auth.loginToken.token",
+    "auth.loginTokenMigrateTo.token",
+    "auth.importLoginToken.token",
+    "auth.acceptLoginToken.token",
+    "auth.authorization.future_auth_token",
+    "codeSettings.logout_tokens",
+    "auth.importBotAuthorization.bot_auth_token",
+    "auth.importWebTokenAuthorization.web_auth_token",
+    "auth.bindTempAuthKey.encrypted_message",
+    // Key-exchange secrets.
+    "p_q_inner_data.new_nonce",
+    "p_q_inner_data_dc.new_nonce",
+    "p_q_inner_data_temp.new_nonce",
+    "p_q_inner_data_temp_dc.new_nonce",
+];
+
+impl Binding {
+    /// The generator's selection for this binding.
+    pub fn selection(&self) -> Selection {
+        match self.functions {
+            None => Selection::All,
+            Some(functions) => Selection::Only {
+                functions: functions.iter().map(|s| s.to_string()).collect(),
+                types: self.types.iter().map(|s| s.to_string()).collect(),
+            },
+        }
+    }
+}
