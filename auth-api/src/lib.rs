@@ -33,6 +33,7 @@
 
 #![forbid(unsafe_code)]
 
+#[rustfmt::skip]
 mod generated;
 
 pub use generated::api::{enums, functions, types, LAYER};

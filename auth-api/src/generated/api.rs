@@ -112,10 +112,7 @@ pub mod types {
             let __r = r;
             let user_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                user_id,
-                access_hash,
-            })
+            ::std::result::Result::Ok(Self { user_id, access_hash })
         }
     }
     /// TL constructor [`inputPeerChannel`](https://core.telegram.org/constructor/inputPeerChannel), id `0x27bcbbfc`.
@@ -148,10 +145,7 @@ pub mod types {
             let __r = r;
             let channel_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                channel_id,
-                access_hash,
-            })
+            ::std::result::Result::Ok(Self { channel_id, access_hash })
         }
     }
     /// TL constructor [`inputPeerUserFromMessage`](https://core.telegram.org/constructor/inputPeerUserFromMessage), id `0xa87b0a1c`.
@@ -185,14 +179,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let msg_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let user_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                peer,
-                msg_id,
-                user_id,
-            })
+            ::std::result::Result::Ok(Self { peer, msg_id, user_id })
         }
     }
     /// TL constructor [`inputPeerChannelFromMessage`](https://core.telegram.org/constructor/inputPeerChannelFromMessage), id `0xbd2a0840`.
@@ -226,14 +218,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let msg_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let channel_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                peer,
-                msg_id,
-                channel_id,
-            })
+            ::std::result::Result::Ok(Self { peer, msg_id, channel_id })
         }
     }
     /// TL constructor [`inputUserEmpty`](https://core.telegram.org/constructor/inputUserEmpty), id `0xb98886cf`.
@@ -312,10 +302,7 @@ pub mod types {
             let __r = r;
             let user_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                user_id,
-                access_hash,
-            })
+            ::std::result::Result::Ok(Self { user_id, access_hash })
         }
     }
     /// TL constructor [`inputUserFromMessage`](https://core.telegram.org/constructor/inputUserFromMessage), id `0x1da448e2`.
@@ -349,14 +336,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let peer = <super::enums::InputPeer as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let msg_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let user_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                peer,
-                msg_id,
-                user_id,
-            })
+            ::std::result::Result::Ok(Self { peer, msg_id, user_id })
         }
     }
     /// TL constructor [`userEmpty`](https://core.telegram.org/constructor/userEmpty), id `0xd3bc4b7a`.
@@ -474,8 +459,9 @@ pub mod types {
         /// `bot_info_version:flags.14?int`
         pub bot_info_version: ::std::option::Option<i32>,
         /// `restriction_reason:flags.18?Vector<RestrictionReason>`
-        pub restriction_reason:
-            ::std::option::Option<::std::vec::Vec<super::enums::RestrictionReason>>,
+        pub restriction_reason: ::std::option::Option<
+            ::std::vec::Vec<super::enums::RestrictionReason>,
+        >,
         /// `bot_inline_placeholder:flags.19?string`
         pub bot_inline_placeholder: ::std::option::Option<::std::string::String>,
         /// `lang_code:flags.22?string`
@@ -505,186 +491,57 @@ pub mod types {
     impl ::tl_wire::Serialize for User {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.self_ { 1u32 << 10u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.self_ { 1u32 << 10u32 } else { 0 }
                 | if self.contact { 1u32 << 11u32 } else { 0 }
-                | if self.mutual_contact {
-                    1u32 << 12u32
-                } else {
-                    0
-                }
+                | if self.mutual_contact { 1u32 << 12u32 } else { 0 }
                 | if self.deleted { 1u32 << 13u32 } else { 0 }
                 | if self.bot { 1u32 << 14u32 } else { 0 }
-                | if self.bot_chat_history {
-                    1u32 << 15u32
-                } else {
-                    0
-                }
+                | if self.bot_chat_history { 1u32 << 15u32 } else { 0 }
                 | if self.bot_nochats { 1u32 << 16u32 } else { 0 }
                 | if self.verified { 1u32 << 17u32 } else { 0 }
                 | if self.restricted { 1u32 << 18u32 } else { 0 }
                 | if self.min { 1u32 << 20u32 } else { 0 }
-                | if self.bot_inline_geo {
-                    1u32 << 21u32
-                } else {
-                    0
-                }
+                | if self.bot_inline_geo { 1u32 << 21u32 } else { 0 }
                 | if self.support { 1u32 << 23u32 } else { 0 }
                 | if self.scam { 1u32 << 24u32 } else { 0 }
-                | if self.apply_min_photo {
-                    1u32 << 25u32
-                } else {
-                    0
-                }
+                | if self.apply_min_photo { 1u32 << 25u32 } else { 0 }
                 | if self.fake { 1u32 << 26u32 } else { 0 }
-                | if self.bot_attach_menu {
-                    1u32 << 27u32
-                } else {
-                    0
-                }
+                | if self.bot_attach_menu { 1u32 << 27u32 } else { 0 }
                 | if self.premium { 1u32 << 28u32 } else { 0 }
-                | if self.attach_menu_enabled {
-                    1u32 << 29u32
-                } else {
-                    0
-                }
-                | if self.access_hash.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                }
-                | if self.first_name.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                }
-                | if self.last_name.is_some() {
-                    1u32 << 2u32
-                } else {
-                    0
-                }
-                | if self.username.is_some() {
-                    1u32 << 3u32
-                } else {
-                    0
-                }
-                | if self.phone.is_some() {
-                    1u32 << 4u32
-                } else {
-                    0
-                }
-                | if self.photo.is_some() {
-                    1u32 << 5u32
-                } else {
-                    0
-                }
-                | if self.status.is_some() {
-                    1u32 << 6u32
-                } else {
-                    0
-                }
-                | if self.bot_info_version.is_some() {
-                    1u32 << 14u32
-                } else {
-                    0
-                }
-                | if self.restriction_reason.is_some() {
-                    1u32 << 18u32
-                } else {
-                    0
-                }
-                | if self.bot_inline_placeholder.is_some() {
-                    1u32 << 19u32
-                } else {
-                    0
-                }
-                | if self.lang_code.is_some() {
-                    1u32 << 22u32
-                } else {
-                    0
-                }
-                | if self.emoji_status.is_some() {
-                    1u32 << 30u32
-                } else {
-                    0
-                };
+                | if self.attach_menu_enabled { 1u32 << 29u32 } else { 0 }
+                | if self.access_hash.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.first_name.is_some() { 1u32 << 1u32 } else { 0 }
+                | if self.last_name.is_some() { 1u32 << 2u32 } else { 0 }
+                | if self.username.is_some() { 1u32 << 3u32 } else { 0 }
+                | if self.phone.is_some() { 1u32 << 4u32 } else { 0 }
+                | if self.photo.is_some() { 1u32 << 5u32 } else { 0 }
+                | if self.status.is_some() { 1u32 << 6u32 } else { 0 }
+                | if self.bot_info_version.is_some() { 1u32 << 14u32 } else { 0 }
+                | if self.restriction_reason.is_some() { 1u32 << 18u32 } else { 0 }
+                | if self.bot_inline_placeholder.is_some() { 1u32 << 19u32 } else { 0 }
+                | if self.lang_code.is_some() { 1u32 << 22u32 } else { 0 }
+                | if self.emoji_status.is_some() { 1u32 << 30u32 } else { 0 };
             let __flags_flags2: u32 = 0u32
                 | if self.bot_can_edit { 1u32 << 1u32 } else { 0 }
                 | if self.close_friend { 1u32 << 2u32 } else { 0 }
                 | if self.stories_hidden { 1u32 << 3u32 } else { 0 }
-                | if self.stories_unavailable {
-                    1u32 << 4u32
-                } else {
-                    0
-                }
-                | if self.contact_require_premium {
-                    1u32 << 10u32
-                } else {
-                    0
-                }
+                | if self.stories_unavailable { 1u32 << 4u32 } else { 0 }
+                | if self.contact_require_premium { 1u32 << 10u32 } else { 0 }
                 | if self.bot_business { 1u32 << 11u32 } else { 0 }
-                | if self.bot_has_main_app {
-                    1u32 << 13u32
-                } else {
-                    0
-                }
-                | if self.bot_forum_view {
-                    1u32 << 16u32
-                } else {
-                    0
-                }
-                | if self.bot_forum_can_manage_topics {
-                    1u32 << 17u32
-                } else {
-                    0
-                }
-                | if self.bot_can_manage_bots {
-                    1u32 << 18u32
-                } else {
-                    0
-                }
+                | if self.bot_has_main_app { 1u32 << 13u32 } else { 0 }
+                | if self.bot_forum_view { 1u32 << 16u32 } else { 0 }
+                | if self.bot_forum_can_manage_topics { 1u32 << 17u32 } else { 0 }
+                | if self.bot_can_manage_bots { 1u32 << 18u32 } else { 0 }
                 | if self.bot_guestchat { 1u32 << 19u32 } else { 0 }
                 | if self.bot_guard { 1u32 << 20u32 } else { 0 }
-                | if self.usernames.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                }
-                | if self.stories_max_id.is_some() {
-                    1u32 << 5u32
-                } else {
-                    0
-                }
-                | if self.color.is_some() {
-                    1u32 << 8u32
-                } else {
-                    0
-                }
-                | if self.profile_color.is_some() {
-                    1u32 << 9u32
-                } else {
-                    0
-                }
-                | if self.bot_active_users.is_some() {
-                    1u32 << 12u32
-                } else {
-                    0
-                }
-                | if self.bot_verification_icon.is_some() {
-                    1u32 << 14u32
-                } else {
-                    0
-                }
-                | if self.send_paid_messages_stars.is_some() {
-                    1u32 << 15u32
-                } else {
-                    0
-                }
-                | if self.linked_community_id.is_some() {
-                    1u32 << 21u32
-                } else {
-                    0
-                };
+                | if self.usernames.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.stories_max_id.is_some() { 1u32 << 5u32 } else { 0 }
+                | if self.color.is_some() { 1u32 << 8u32 } else { 0 }
+                | if self.profile_color.is_some() { 1u32 << 9u32 } else { 0 }
+                | if self.bot_active_users.is_some() { 1u32 << 12u32 } else { 0 }
+                | if self.bot_verification_icon.is_some() { 1u32 << 14u32 } else { 0 }
+                | if self.send_paid_messages_stars.is_some() { 1u32 << 15u32 } else { 0 }
+                | if self.linked_community_id.is_some() { 1u32 << 21u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags2);
             ::tl_wire::Serialize::serialize(&self.id, buf);
@@ -790,7 +647,9 @@ pub mod types {
             let bot_guard = __flags_flags2 & (1u32 << 20u32) != 0;
             let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let access_hash = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -824,20 +683,26 @@ pub mod types {
             };
             let photo = if __flags_flags & (1u32 << 5u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
             };
             let status = if __flags_flags & (1u32 << 6u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
             };
             let bot_info_version = if __flags_flags & (1u32 << 14u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -866,7 +731,9 @@ pub mod types {
             };
             let emoji_status = if __flags_flags & (1u32 << 30u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::EmojiStatus as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::EmojiStatus as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
@@ -882,42 +749,56 @@ pub mod types {
             };
             let stories_max_id = if __flags_flags2 & (1u32 << 5u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::RecentStory as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::RecentStory as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
             };
             let color = if __flags_flags2 & (1u32 << 8u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::PeerColor as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::PeerColor as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
             };
             let profile_color = if __flags_flags2 & (1u32 << 9u32) != 0 {
                 ::std::option::Option::Some(
-                    <super::enums::PeerColor as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <super::enums::PeerColor as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?,
                 )
             } else {
                 ::std::option::Option::None
             };
             let bot_active_users = if __flags_flags2 & (1u32 << 12u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
             let bot_verification_icon = if __flags_flags2 & (1u32 << 14u32) != 0 {
-                ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
             let send_paid_messages_stars = if __flags_flags2 & (1u32 << 15u32) != 0 {
-                ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
             let linked_community_id = if __flags_flags2 & (1u32 << 21u32) != 0 {
-                ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -1023,14 +904,9 @@ pub mod types {
     impl ::tl_wire::Serialize for UserProfilePhoto {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.has_video { 1u32 << 0u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.has_video { 1u32 << 0u32 } else { 0 }
                 | if self.personal { 1u32 << 2u32 } else { 0 }
-                | if self.stripped_thumb.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                };
+                | if self.stripped_thumb.is_some() { 1u32 << 1u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.photo_id, buf);
             if let ::std::option::Option::Some(value) = &self.stripped_thumb {
@@ -1274,18 +1150,13 @@ pub mod types {
     impl ::tl_wire::Serialize for DcOption {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.ipv6 { 1u32 << 0u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.ipv6 { 1u32 << 0u32 } else { 0 }
                 | if self.media_only { 1u32 << 1u32 } else { 0 }
                 | if self.tcpo_only { 1u32 << 2u32 } else { 0 }
                 | if self.cdn { 1u32 << 3u32 } else { 0 }
                 | if self.r#static { 1u32 << 4u32 } else { 0 }
                 | if self.this_port_only { 1u32 << 5u32 } else { 0 }
-                | if self.secret.is_some() {
-                    1u32 << 10u32
-                } else {
-                    0
-                };
+                | if self.secret.is_some() { 1u32 << 10u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.id, buf);
             ::tl_wire::Serialize::serialize(&self.ip_address, buf);
@@ -1309,7 +1180,9 @@ pub mod types {
             let r#static = __flags_flags & (1u32 << 4u32) != 0;
             let this_port_only = __flags_flags & (1u32 << 5u32) != 0;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let ip_address = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let ip_address = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let port = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let secret = if __flags_flags & (1u32 << 10u32) != 0 {
                 ::std::option::Option::Some(
@@ -1440,80 +1313,23 @@ pub mod types {
     impl ::tl_wire::Serialize for Config {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 =
-                0u32 | if self.default_p2p_contacts {
-                    1u32 << 3u32
-                } else {
-                    0
-                } | if self.preload_featured_stickers {
-                    1u32 << 4u32
-                } else {
-                    0
-                } | if self.revoke_pm_inbox {
-                    1u32 << 6u32
-                } else {
-                    0
-                } | if self.blocked_mode { 1u32 << 8u32 } else { 0 }
-                    | if self.force_try_ipv6 {
-                        1u32 << 14u32
-                    } else {
-                        0
-                    }
-                    | if self.tmp_sessions.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    }
-                    | if self.autoupdate_url_prefix.is_some() {
-                        1u32 << 7u32
-                    } else {
-                        0
-                    }
-                    | if self.gif_search_username.is_some() {
-                        1u32 << 9u32
-                    } else {
-                        0
-                    }
-                    | if self.venue_search_username.is_some() {
-                        1u32 << 10u32
-                    } else {
-                        0
-                    }
-                    | if self.img_search_username.is_some() {
-                        1u32 << 11u32
-                    } else {
-                        0
-                    }
-                    | if self.static_maps_provider.is_some() {
-                        1u32 << 12u32
-                    } else {
-                        0
-                    }
-                    | if self.suggested_lang_code.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
-                    | if self.lang_pack_version.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
-                    | if self.base_lang_pack_version.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
-                    | if self.reactions_default.is_some() {
-                        1u32 << 15u32
-                    } else {
-                        0
-                    }
-                    | if self.autologin_token.is_some() {
-                        1u32 << 16u32
-                    } else {
-                        0
-                    };
+            let __flags_flags: u32 = 0u32
+                | if self.default_p2p_contacts { 1u32 << 3u32 } else { 0 }
+                | if self.preload_featured_stickers { 1u32 << 4u32 } else { 0 }
+                | if self.revoke_pm_inbox { 1u32 << 6u32 } else { 0 }
+                | if self.blocked_mode { 1u32 << 8u32 } else { 0 }
+                | if self.force_try_ipv6 { 1u32 << 14u32 } else { 0 }
+                | if self.tmp_sessions.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.autoupdate_url_prefix.is_some() { 1u32 << 7u32 } else { 0 }
+                | if self.gif_search_username.is_some() { 1u32 << 9u32 } else { 0 }
+                | if self.venue_search_username.is_some() { 1u32 << 10u32 } else { 0 }
+                | if self.img_search_username.is_some() { 1u32 << 11u32 } else { 0 }
+                | if self.static_maps_provider.is_some() { 1u32 << 12u32 } else { 0 }
+                | if self.suggested_lang_code.is_some() { 1u32 << 2u32 } else { 0 }
+                | if self.lang_pack_version.is_some() { 1u32 << 2u32 } else { 0 }
+                | if self.base_lang_pack_version.is_some() { 1u32 << 2u32 } else { 0 }
+                | if self.reactions_default.is_some() { 1u32 << 15u32 } else { 0 }
+                | if self.autologin_token.is_some() { 1u32 << 16u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.date, buf);
             ::tl_wire::Serialize::serialize(&self.expires, buf);
@@ -1597,40 +1413,69 @@ pub mod types {
             let expires = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let test_mode = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
             let this_dc = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let dc_options =
-                <::std::vec::Vec<super::enums::DcOption> as ::tl_wire::Deserialize>::deserialize(
-                    __r,
-                )?;
-            let dc_txt_domain_name =
-                <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let dc_options = <::std::vec::Vec<
+                super::enums::DcOption,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let dc_txt_domain_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let chat_size_max = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let megagroup_size_max = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let forwarded_count_max = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let online_update_period_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let offline_blur_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let offline_idle_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let online_cloud_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let notify_cloud_delay_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let notify_default_delay_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let online_update_period_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let offline_blur_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let offline_idle_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let online_cloud_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let notify_cloud_delay_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let notify_default_delay_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let push_chat_period_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let push_chat_limit = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let edit_time_limit = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let revoke_time_limit = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let revoke_pm_time_limit = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let revoke_pm_time_limit = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let rating_e_decay = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let stickers_recent_limit = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let channels_read_media_period = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let stickers_recent_limit = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let channels_read_media_period = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let tmp_sessions = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
-            let call_receive_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let call_ring_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let call_connect_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let call_packet_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let me_url_prefix =
-                <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let call_receive_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let call_ring_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let call_connect_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let call_packet_timeout_ms = <i32 as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let me_url_prefix = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let autoupdate_url_prefix = if __flags_flags & (1u32 << 7u32) != 0 {
                 ::std::option::Option::Some(
                     <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
@@ -1677,12 +1522,16 @@ pub mod types {
                 ::std::option::Option::None
             };
             let lang_pack_version = if __flags_flags & (1u32 << 2u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
             let base_lang_pack_version = if __flags_flags & (1u32 << 2u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -1782,7 +1631,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let country = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let country = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let this_dc = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let nearest_dc = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
@@ -1842,24 +1693,11 @@ pub mod types {
     impl ::tl_wire::Serialize for Authorization {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.current { 1u32 << 0u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.current { 1u32 << 0u32 } else { 0 }
                 | if self.official_app { 1u32 << 1u32 } else { 0 }
-                | if self.password_pending {
-                    1u32 << 2u32
-                } else {
-                    0
-                }
-                | if self.encrypted_requests_disabled {
-                    1u32 << 3u32
-                } else {
-                    0
-                }
-                | if self.call_requests_disabled {
-                    1u32 << 4u32
-                } else {
-                    0
-                }
+                | if self.password_pending { 1u32 << 2u32 } else { 0 }
+                | if self.encrypted_requests_disabled { 1u32 << 3u32 } else { 0 }
+                | if self.call_requests_disabled { 1u32 << 4u32 } else { 0 }
                 | if self.unconfirmed { 1u32 << 5u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.hash, buf);
@@ -1890,18 +1728,33 @@ pub mod types {
             let call_requests_disabled = __flags_flags & (1u32 << 4u32) != 0;
             let unconfirmed = __flags_flags & (1u32 << 5u32) != 0;
             let hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let device_model = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let platform = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let system_version =
-                <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let device_model = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let platform = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let system_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let app_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let app_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let app_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let app_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let date_created = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let date_active = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let ip = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let country = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let region = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let ip = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let country = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let region = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 current,
                 official_app,
@@ -2254,12 +2107,10 @@ pub mod types {
             let __r = r;
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let language = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                offset,
-                length,
-                language,
-            })
+            let language = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { offset, length, language })
         }
     }
     /// TL constructor [`messageEntityTextUrl`](https://core.telegram.org/constructor/messageEntityTextUrl), id `0x76a6d327`.
@@ -2295,12 +2146,10 @@ pub mod types {
             let __r = r;
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let url = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                offset,
-                length,
-                url,
-            })
+            let url = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { offset, length, url })
         }
     }
     /// TL constructor [`messageEntityMentionName`](https://core.telegram.org/constructor/messageEntityMentionName), id `0xdc7b1140`.
@@ -2337,11 +2186,7 @@ pub mod types {
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let user_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                offset,
-                length,
-                user_id,
-            })
+            ::std::result::Result::Ok(Self { offset, length, user_id })
         }
     }
     /// TL constructor [`inputMessageEntityMentionName`](https://core.telegram.org/constructor/inputMessageEntityMentionName), id `0x208e68c9`.
@@ -2377,12 +2222,10 @@ pub mod types {
             let __r = r;
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let user_id = <super::enums::InputUser as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                offset,
-                length,
-                user_id,
-            })
+            let user_id = <super::enums::InputUser as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { offset, length, user_id })
         }
     }
     /// TL constructor [`messageEntityPhone`](https://core.telegram.org/constructor/messageEntityPhone), id `0x9b69e34b`.
@@ -2644,7 +2487,8 @@ pub mod types {
     impl ::tl_wire::Serialize for MessageEntityBlockquote {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32 | if self.collapsed { 1u32 << 0u32 } else { 0 };
+            let __flags_flags: u32 = 0u32
+                | if self.collapsed { 1u32 << 0u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.offset, buf);
             ::tl_wire::Serialize::serialize(&self.length, buf);
@@ -2660,11 +2504,7 @@ pub mod types {
             let collapsed = __flags_flags & (1u32 << 0u32) != 0;
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                collapsed,
-                offset,
-                length,
-            })
+            ::std::result::Result::Ok(Self { collapsed, offset, length })
         }
     }
     /// TL constructor [`messageEntityFormattedDate`](https://core.telegram.org/constructor/messageEntityFormattedDate), id `0x904ac7c7`.
@@ -2699,8 +2539,7 @@ pub mod types {
     impl ::tl_wire::Serialize for MessageEntityFormattedDate {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.relative { 1u32 << 0u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.relative { 1u32 << 0u32 } else { 0 }
                 | if self.short_time { 1u32 << 1u32 } else { 0 }
                 | if self.long_time { 1u32 << 2u32 } else { 0 }
                 | if self.short_date { 1u32 << 3u32 } else { 0 }
@@ -2807,12 +2646,10 @@ pub mod types {
             let __r = r;
             let offset = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let old_text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                offset,
-                length,
-                old_text,
-            })
+            let old_text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { offset, length, old_text })
         }
     }
     /// TL constructor [`messageEntityDiffDelete`](https://core.telegram.org/constructor/messageEntityDiffDelete), id `0x0652c1c5`.
@@ -2906,7 +2743,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let data = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let data = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { data })
         }
     }
@@ -2938,7 +2777,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let address = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let address = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let port = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { address, port })
         }
@@ -2982,10 +2823,12 @@ pub mod types {
         /// `p:bytes`
         pub p: ::std::vec::Vec<u8>,
     }
-    impl ::tl_wire::Identifiable for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
+    impl ::tl_wire::Identifiable
+    for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
         const CONSTRUCTOR_ID: u32 = 0x3a912d4a_u32;
     }
-    impl ::tl_wire::Serialize for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
+    impl ::tl_wire::Serialize
+    for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             ::tl_wire::Serialize::serialize(&self.salt1, buf);
@@ -2994,14 +2837,19 @@ pub mod types {
             ::tl_wire::Serialize::serialize(&self.p, buf);
         }
     }
-    impl ::tl_wire::Deserialize for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
+    impl ::tl_wire::Deserialize
+    for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
         #[allow(unused_variables)]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let salt1 = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let salt2 = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let salt1 = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let salt2 = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let g = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let p = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { salt1, salt2, g, p })
@@ -3055,7 +2903,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let salt = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let salt = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { salt })
         }
     }
@@ -3084,7 +2934,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let salt = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let salt = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { salt })
         }
     }
@@ -3119,9 +2971,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let secure_algo =
-                <super::enums::SecurePasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let secure_secret = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let secure_algo = <super::enums::SecurePasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let secure_secret = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let secure_secret_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 secure_algo,
@@ -3228,8 +3083,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let key = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let value = <super::enums::JsonValue as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let key = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let value = <super::enums::JsonValue as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { key, value })
         }
     }
@@ -3339,7 +3198,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let value = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let value = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { value })
         }
     }
@@ -3368,10 +3229,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let value =
-                <::std::vec::Vec<super::enums::JsonValue> as ::tl_wire::Deserialize>::deserialize(
-                    __r,
-                )?;
+            let value = <::std::vec::Vec<
+                super::enums::JsonValue,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { value })
         }
     }
@@ -3438,35 +3298,16 @@ pub mod types {
     impl ::tl_wire::Serialize for CodeSettings {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 =
-                0u32 | if self.allow_flashcall {
-                    1u32 << 0u32
-                } else {
-                    0
-                } | if self.current_number { 1u32 << 1u32 } else { 0 }
-                    | if self.allow_app_hash { 1u32 << 4u32 } else { 0 }
-                    | if self.allow_missed_call {
-                        1u32 << 5u32
-                    } else {
-                        0
-                    }
-                    | if self.allow_firebase { 1u32 << 7u32 } else { 0 }
-                    | if self.unknown_number { 1u32 << 9u32 } else { 0 }
-                    | if self.logout_tokens.is_some() {
-                        1u32 << 6u32
-                    } else {
-                        0
-                    }
-                    | if self.token.is_some() {
-                        1u32 << 8u32
-                    } else {
-                        0
-                    }
-                    | if self.app_sandbox.is_some() {
-                        1u32 << 8u32
-                    } else {
-                        0
-                    };
+            let __flags_flags: u32 = 0u32
+                | if self.allow_flashcall { 1u32 << 0u32 } else { 0 }
+                | if self.current_number { 1u32 << 1u32 } else { 0 }
+                | if self.allow_app_hash { 1u32 << 4u32 } else { 0 }
+                | if self.allow_missed_call { 1u32 << 5u32 } else { 0 }
+                | if self.allow_firebase { 1u32 << 7u32 } else { 0 }
+                | if self.unknown_number { 1u32 << 9u32 } else { 0 }
+                | if self.logout_tokens.is_some() { 1u32 << 6u32 } else { 0 }
+                | if self.token.is_some() { 1u32 << 8u32 } else { 0 }
+                | if self.app_sandbox.is_some() { 1u32 << 8u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             if let ::std::option::Option::Some(value) = &self.logout_tokens {
                 ::tl_wire::Serialize::serialize(value, buf);
@@ -3494,9 +3335,9 @@ pub mod types {
             let unknown_number = __flags_flags & (1u32 << 9u32) != 0;
             let logout_tokens = if __flags_flags & (1u32 << 6u32) != 0 {
                 ::std::option::Option::Some(
-                    <::std::vec::Vec<::std::vec::Vec<u8>> as ::tl_wire::Deserialize>::deserialize(
-                        __r,
-                    )?,
+                    <::std::vec::Vec<
+                        ::std::vec::Vec<u8>,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?,
                 )
             } else {
                 ::std::option::Option::None
@@ -3509,7 +3350,9 @@ pub mod types {
                 ::std::option::Option::None
             };
             let app_sandbox = if __flags_flags & (1u32 << 8u32) != 0 {
-                ::std::option::Option::Some(<bool as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <bool as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -3573,14 +3416,16 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let platform = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let reason = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                platform,
-                reason,
-                text,
-            })
+            let platform = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let reason = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { platform, reason, text })
         }
     }
     /// TL constructor [`emojiStatusEmpty`](https://core.telegram.org/constructor/emojiStatusEmpty), id `0x2de11aae`.
@@ -3625,11 +3470,7 @@ pub mod types {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             let __flags_flags: u32 = 0u32
-                | if self.until.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                };
+                | if self.until.is_some() { 1u32 << 0u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.document_id, buf);
             if let ::std::option::Option::Some(value) = &self.until {
@@ -3646,7 +3487,9 @@ pub mod types {
             let __flags_flags = __r.read_u32()?;
             let document_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let until = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -3688,11 +3531,7 @@ pub mod types {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             let __flags_flags: u32 = 0u32
-                | if self.until.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                };
+                | if self.until.is_some() { 1u32 << 0u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.collectible_id, buf);
             ::tl_wire::Serialize::serialize(&self.document_id, buf);
@@ -3717,15 +3556,21 @@ pub mod types {
             let __flags_flags = __r.read_u32()?;
             let collectible_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let document_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let title = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let slug = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let title = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let slug = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let pattern_document_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let center_color = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let edge_color = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let pattern_color = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let text_color = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let until = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -3762,11 +3607,7 @@ pub mod types {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             let __flags_flags: u32 = 0u32
-                | if self.until.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                };
+                | if self.until.is_some() { 1u32 << 0u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.collectible_id, buf);
             if let ::std::option::Option::Some(value) = &self.until {
@@ -3783,14 +3624,13 @@ pub mod types {
             let __flags_flags = __r.read_u32()?;
             let collectible_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let until = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
-            ::std::result::Result::Ok(Self {
-                collectible_id,
-                until,
-            })
+            ::std::result::Result::Ok(Self { collectible_id, until })
         }
     }
     /// TL constructor [`reactionEmpty`](https://core.telegram.org/constructor/reactionEmpty), id `0x79f5d419`.
@@ -3841,7 +3681,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let emoticon = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let emoticon = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { emoticon })
         }
     }
@@ -3922,7 +3764,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { code })
         }
     }
@@ -3959,7 +3803,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { token })
         }
     }
@@ -3988,7 +3834,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self { token })
         }
     }
@@ -4016,8 +3864,7 @@ pub mod types {
     impl ::tl_wire::Serialize for Username {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.editable { 1u32 << 0u32 } else { 0 }
+            let __flags_flags: u32 = 0u32 | if self.editable { 1u32 << 0u32 } else { 0 }
                 | if self.active { 1u32 << 1u32 } else { 0 }
                 | if self.deletable { 1u32 << 2u32 } else { 0 }
                 | if self.expired { 1u32 << 3u32 } else { 0 };
@@ -4036,7 +3883,9 @@ pub mod types {
             let active = __flags_flags & (1u32 << 1u32) != 0;
             let deletable = __flags_flags & (1u32 << 2u32) != 0;
             let expired = __flags_flags & (1u32 << 3u32) != 0;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 editable,
                 active,
@@ -4064,16 +3913,9 @@ pub mod types {
     impl ::tl_wire::Serialize for PeerColor {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 =
-                0u32 | if self.color.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                } | if self.background_emoji_id.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                };
+            let __flags_flags: u32 = 0u32
+                | if self.color.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.background_emoji_id.is_some() { 1u32 << 1u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             if let ::std::option::Option::Some(value) = &self.color {
                 ::tl_wire::Serialize::serialize(value, buf);
@@ -4091,19 +3933,20 @@ pub mod types {
             let __r = r;
             let __flags_flags = __r.read_u32()?;
             let color = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
             let background_emoji_id = if __flags_flags & (1u32 << 1u32) != 0 {
-                ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
-            ::std::result::Result::Ok(Self {
-                color,
-                background_emoji_id,
-            })
+            ::std::result::Result::Ok(Self { color, background_emoji_id })
         }
     }
     /// TL constructor [`peerColorCollectible`](https://core.telegram.org/constructor/peerColorCollectible), id `0xb9c0639a`.
@@ -4134,16 +3977,9 @@ pub mod types {
     impl ::tl_wire::Serialize for PeerColorCollectible {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 =
-                0u32 | if self.dark_accent_color.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                } | if self.dark_colors.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                };
+            let __flags_flags: u32 = 0u32
+                | if self.dark_accent_color.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.dark_colors.is_some() { 1u32 << 1u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.collectible_id, buf);
             ::tl_wire::Serialize::serialize(&self.gift_emoji_id, buf);
@@ -4169,9 +4005,13 @@ pub mod types {
             let gift_emoji_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let background_emoji_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let accent_color = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let colors = <::std::vec::Vec<i32> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let colors = <::std::vec::Vec<
+                i32,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let dark_accent_color = if __flags_flags & (1u32 << 0u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -4240,13 +4080,8 @@ pub mod types {
     impl ::tl_wire::Serialize for RecentStory {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 = 0u32
-                | if self.live { 1u32 << 0u32 } else { 0 }
-                | if self.max_id.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                };
+            let __flags_flags: u32 = 0u32 | if self.live { 1u32 << 0u32 } else { 0 }
+                | if self.max_id.is_some() { 1u32 << 1u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             if let ::std::option::Option::Some(value) = &self.max_id {
                 ::tl_wire::Serialize::serialize(value, buf);
@@ -4262,7 +4097,9 @@ pub mod types {
             let __flags_flags = __r.read_u32()?;
             let live = __flags_flags & (1u32 << 0u32) != 0;
             let max_id = if __flags_flags & (1u32 << 1u32) != 0 {
-                ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                ::std::option::Option::Some(
+                    <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                )
             } else {
                 ::std::option::Option::None
             };
@@ -4297,9 +4134,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let client_data = <super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let attestation_data =
-                <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let client_data = <super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let attestation_data = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 client_data,
                 attestation_data,
@@ -4340,11 +4180,18 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let client_data = <super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let authenticator_data =
-                <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let signature = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let user_handle = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let client_data = <super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let authenticator_data = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let signature = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let user_handle = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 client_data,
                 authenticator_data,
@@ -4384,15 +4231,16 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let id = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let raw_id = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let response =
-                <super::enums::InputPasskeyResponse as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                id,
-                raw_id,
-                response,
-            })
+            let id = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let raw_id = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let response = <super::enums::InputPasskeyResponse as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { id, raw_id, response })
         }
     }
     /// The `account` namespace.
@@ -4411,7 +4259,9 @@ pub mod types {
             /// `has_password:flags.2?true`
             pub has_password: bool,
             /// `current_algo:flags.2?PasswordKdfAlgo`
-            pub current_algo: ::std::option::Option<super::super::enums::PasswordKdfAlgo>,
+            pub current_algo: ::std::option::Option<
+                super::super::enums::PasswordKdfAlgo,
+            >,
             /// `srp_B:flags.2?bytes`
             pub srp_b: ::std::option::Option<::std::vec::Vec<u8>>,
             /// `srp_id:flags.2?long`
@@ -4439,43 +4289,18 @@ pub mod types {
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
                     | if self.has_recovery { 1u32 << 0u32 } else { 0 }
-                    | if self.has_secure_values {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    }
+                    | if self.has_secure_values { 1u32 << 1u32 } else { 0 }
                     | if self.has_password { 1u32 << 2u32 } else { 0 }
-                    | if self.current_algo.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
-                    | if self.srp_b.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
-                    | if self.srp_id.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    }
+                    | if self.current_algo.is_some() { 1u32 << 2u32 } else { 0 }
+                    | if self.srp_b.is_some() { 1u32 << 2u32 } else { 0 }
+                    | if self.srp_id.is_some() { 1u32 << 2u32 } else { 0 }
                     | if self.hint.is_some() { 1u32 << 3u32 } else { 0 }
                     | if self.email_unconfirmed_pattern.is_some() {
                         1u32 << 4u32
                     } else {
                         0
-                    }
-                    | if self.pending_reset_date.is_some() {
-                        1u32 << 5u32
-                    } else {
-                        0
-                    }
-                    | if self.login_email_pattern.is_some() {
-                        1u32 << 6u32
-                    } else {
-                        0
-                    };
+                    } | if self.pending_reset_date.is_some() { 1u32 << 5u32 } else { 0 }
+                    | if self.login_email_pattern.is_some() { 1u32 << 6u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.current_algo {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -4489,7 +4314,9 @@ pub mod types {
                 if let ::std::option::Option::Some(value) = &self.hint {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
-                if let ::std::option::Option::Some(value) = &self.email_unconfirmed_pattern {
+                if let ::std::option::Option::Some(value) = &self
+                    .email_unconfirmed_pattern
+                {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
                 ::tl_wire::Serialize::serialize(&self.new_algo, buf);
@@ -4524,47 +4351,59 @@ pub mod types {
                 };
                 let srp_b = if __flags_flags & (1u32 << 2u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let srp_id = if __flags_flags & (1u32 << 2u32) != 0 {
-                    ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let hint = if __flags_flags & (1u32 << 3u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let email_unconfirmed_pattern = if __flags_flags & (1u32 << 4u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
-                let new_algo =
-                    <super::super::enums::PasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(
-                        __r,
-                    )?;
+                let new_algo = <super::super::enums::PasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let new_secure_algo = <super::super::enums::SecurePasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(
                     __r,
                 )?;
-                let secure_random =
-                    <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let secure_random = <::std::vec::Vec<
+                    u8,
+                > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 let pending_reset_date = if __flags_flags & (1u32 << 5u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let login_email_pattern = if __flags_flags & (1u32 << 6u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
@@ -4602,8 +4441,9 @@ pub mod types {
             /// `email:flags.1?string`
             pub email: ::std::option::Option<::std::string::String>,
             /// `new_secure_settings:flags.2?SecureSecretSettings`
-            pub new_secure_settings:
-                ::std::option::Option<super::super::enums::SecureSecretSettings>,
+            pub new_secure_settings: ::std::option::Option<
+                super::super::enums::SecureSecretSettings,
+            >,
         }
         impl ::tl_wire::Identifiable for PasswordInputSettings {
             const CONSTRUCTOR_ID: u32 = 0xc23727c9_u32;
@@ -4611,26 +4451,12 @@ pub mod types {
         impl ::tl_wire::Serialize for PasswordInputSettings {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.new_algo.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.new_password_hash.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.hint.is_some() { 1u32 << 0u32 } else { 0 }
-                        | if self.email.is_some() {
-                            1u32 << 1u32
-                        } else {
-                            0
-                        }
-                        | if self.new_secure_settings.is_some() {
-                            1u32 << 2u32
-                        } else {
-                            0
-                        };
+                let __flags_flags: u32 = 0u32
+                    | if self.new_algo.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.new_password_hash.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.hint.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.email.is_some() { 1u32 << 1u32 } else { 0 }
+                    | if self.new_secure_settings.is_some() { 1u32 << 2u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.new_algo {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -4667,21 +4493,27 @@ pub mod types {
                 };
                 let new_password_hash = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let hint = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let email = if __flags_flags & (1u32 << 1u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
@@ -4729,16 +4561,9 @@ pub mod types {
         impl ::tl_wire::Serialize for SentCode {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.next_type.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    } | if self.timeout.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32
+                    | if self.next_type.is_some() { 1u32 << 1u32 } else { 0 }
+                    | if self.timeout.is_some() { 1u32 << 2u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.r#type, buf);
                 ::tl_wire::Serialize::serialize(&self.phone_code_hash, buf);
@@ -4760,8 +4585,9 @@ pub mod types {
                 let r#type = <super::super::enums::auth::SentCodeType as ::tl_wire::Deserialize>::deserialize(
                     __r,
                 )?;
-                let phone_code_hash =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let next_type = if __flags_flags & (1u32 << 1u32) != 0 {
                     ::std::option::Option::Some(
                         <super::super::enums::auth::CodeType as ::tl_wire::Deserialize>::deserialize(
@@ -4772,7 +4598,9 @@ pub mod types {
                     ::std::option::Option::None
                 };
                 let timeout = if __flags_flags & (1u32 << 2u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
@@ -4858,16 +4686,22 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let store_product =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let phone_code_hash =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let support_email_address =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let support_email_subject =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let store_product = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let support_email_address = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let support_email_subject = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let premium_days = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let currency = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let currency = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let amount = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self {
                     store_product,
@@ -4904,26 +4738,17 @@ pub mod types {
         impl ::tl_wire::Serialize for Authorization {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.setup_password_required {
+                let __flags_flags: u32 = 0u32
+                    | if self.setup_password_required { 1u32 << 1u32 } else { 0 }
+                    | if self.otherwise_relogin_days.is_some() {
                         1u32 << 1u32
                     } else {
                         0
-                    } | if self.otherwise_relogin_days.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    } | if self.tmp_sessions.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.future_auth_token.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    };
+                    } | if self.tmp_sessions.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.future_auth_token.is_some() { 1u32 << 2u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
-                if let ::std::option::Option::Some(value) = &self.otherwise_relogin_days {
+                if let ::std::option::Option::Some(value) = &self.otherwise_relogin_days
+                {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
                 if let ::std::option::Option::Some(value) = &self.tmp_sessions {
@@ -4944,23 +4769,31 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let setup_password_required = __flags_flags & (1u32 << 1u32) != 0;
                 let otherwise_relogin_days = if __flags_flags & (1u32 << 1u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let tmp_sessions = if __flags_flags & (1u32 << 0u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let future_auth_token = if __flags_flags & (1u32 << 2u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
-                let user = <super::super::enums::User as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let user = <super::super::enums::User as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self {
                     setup_password_required,
                     otherwise_relogin_days,
@@ -4990,7 +4823,9 @@ pub mod types {
         #[derive(Clone, Debug, Default, PartialEq)]
         pub struct AuthorizationSignUpRequired {
             /// `terms_of_service:flags.0?help.TermsOfService`
-            pub terms_of_service: ::std::option::Option<super::super::enums::help::TermsOfService>,
+            pub terms_of_service: ::std::option::Option<
+                super::super::enums::help::TermsOfService,
+            >,
         }
         impl ::tl_wire::Identifiable for AuthorizationSignUpRequired {
             const CONSTRUCTOR_ID: u32 = 0x44747e9a_u32;
@@ -4999,11 +4834,7 @@ pub mod types {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.terms_of_service.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.terms_of_service.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.terms_of_service {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -5058,7 +4889,9 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let bytes = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let bytes = <::std::vec::Vec<
+                    u8,
+                > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { id, bytes })
             }
         }
@@ -5096,8 +4929,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let email_pattern =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let email_pattern = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self { email_pattern })
             }
         }
@@ -5328,7 +5162,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let pattern = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let pattern = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self { pattern })
             }
         }
@@ -5360,7 +5196,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let prefix = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let prefix = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { prefix, length })
             }
@@ -5391,28 +5229,19 @@ pub mod types {
         impl ::tl_wire::Serialize for SentCodeTypeEmailCode {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.apple_signin_allowed {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.google_signin_allowed {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    } | if self.reset_available_period.is_some() {
+                let __flags_flags: u32 = 0u32
+                    | if self.apple_signin_allowed { 1u32 << 0u32 } else { 0 }
+                    | if self.google_signin_allowed { 1u32 << 1u32 } else { 0 }
+                    | if self.reset_available_period.is_some() {
                         1u32 << 3u32
                     } else {
                         0
-                    } | if self.reset_pending_date.is_some() {
-                        1u32 << 4u32
-                    } else {
-                        0
-                    };
+                    } | if self.reset_pending_date.is_some() { 1u32 << 4u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.email_pattern, buf);
                 ::tl_wire::Serialize::serialize(&self.length, buf);
-                if let ::std::option::Option::Some(value) = &self.reset_available_period {
+                if let ::std::option::Option::Some(value) = &self.reset_available_period
+                {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
                 if let ::std::option::Option::Some(value) = &self.reset_pending_date {
@@ -5429,16 +5258,21 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let apple_signin_allowed = __flags_flags & (1u32 << 0u32) != 0;
                 let google_signin_allowed = __flags_flags & (1u32 << 1u32) != 0;
-                let email_pattern =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let email_pattern = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
                 let reset_available_period = if __flags_flags & (1u32 << 3u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let reset_pending_date = if __flags_flags & (1u32 << 4u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
@@ -5470,16 +5304,9 @@ pub mod types {
         impl ::tl_wire::Serialize for SentCodeTypeSetUpEmailRequired {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.apple_signin_allowed {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.google_signin_allowed {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32
+                    | if self.apple_signin_allowed { 1u32 << 0u32 } else { 0 }
+                    | if self.google_signin_allowed { 1u32 << 1u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             }
         }
@@ -5526,7 +5353,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let url = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let url = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { url, length })
             }
@@ -5557,33 +5386,23 @@ pub mod types {
         impl ::tl_wire::Serialize for SentCodeTypeFirebaseSms {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.nonce.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.play_integrity_project_id.is_some() {
+                let __flags_flags: u32 = 0u32
+                    | if self.nonce.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.play_integrity_project_id.is_some() {
                         1u32 << 2u32
                     } else {
                         0
-                    } | if self.play_integrity_nonce.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    } | if self.receipt.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    } | if self.push_timeout.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    };
+                    }
+                    | if self.play_integrity_nonce.is_some() { 1u32 << 2u32 } else { 0 }
+                    | if self.receipt.is_some() { 1u32 << 1u32 } else { 0 }
+                    | if self.push_timeout.is_some() { 1u32 << 1u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.nonce {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
-                if let ::std::option::Option::Some(value) = &self.play_integrity_project_id {
+                if let ::std::option::Option::Some(value) = &self
+                    .play_integrity_project_id
+                {
                     ::tl_wire::Serialize::serialize(value, buf);
                 }
                 if let ::std::option::Option::Some(value) = &self.play_integrity_nonce {
@@ -5607,32 +5426,42 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let nonce = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let play_integrity_project_id = if __flags_flags & (1u32 << 2u32) != 0 {
-                    ::std::option::Option::Some(<i64 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i64 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
                 let play_integrity_nonce = if __flags_flags & (1u32 << 2u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let receipt = if __flags_flags & (1u32 << 1u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
                 };
                 let push_timeout = if __flags_flags & (1u32 << 1u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
@@ -5664,11 +5493,7 @@ pub mod types {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.beginning.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.beginning.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.beginning {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -5684,7 +5509,9 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let beginning = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
@@ -5709,11 +5536,7 @@ pub mod types {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.beginning.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.beginning.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.beginning {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -5729,7 +5552,9 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let beginning = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?,
                     )
                 } else {
                     ::std::option::Option::None
@@ -5766,7 +5591,9 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let expires = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let token = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let token = <::std::vec::Vec<
+                    u8,
+                > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { expires, token })
             }
         }
@@ -5808,7 +5635,9 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let token = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let token = <::std::vec::Vec<
+                    u8,
+                > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { dc_id, token })
             }
         }
@@ -5869,11 +5698,7 @@ pub mod types {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.future_auth_token.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.future_auth_token.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.future_auth_token {
                     ::tl_wire::Serialize::serialize(value, buf);
@@ -5889,7 +5714,9 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let future_auth_token = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                        <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
                     ::std::option::Option::None
@@ -5922,8 +5749,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let options =
-                    <super::super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let options = <super::super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self { options })
             }
         }
@@ -5955,9 +5783,12 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let nonce = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let digital_credential_payload =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let nonce = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let digital_credential_payload = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self {
                     nonce,
                     digital_credential_payload,
@@ -5991,13 +5822,8 @@ pub mod types {
         impl ::tl_wire::Serialize for TermsOfService {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 = 0u32
-                    | if self.popup { 1u32 << 0u32 } else { 0 }
-                    | if self.min_age_confirm.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32 | if self.popup { 1u32 << 0u32 } else { 0 }
+                    | if self.min_age_confirm.is_some() { 1u32 << 1u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.id, buf);
                 ::tl_wire::Serialize::serialize(&self.text, buf);
@@ -6015,14 +5841,19 @@ pub mod types {
                 let __r = r;
                 let __flags_flags = __r.read_u32()?;
                 let popup = __flags_flags & (1u32 << 0u32) != 0;
-                let id =
-                    <super::super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let id = <super::super::enums::DataJson as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let text = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let entities = <::std::vec::Vec<
                     super::super::enums::MessageEntity,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 let min_age_confirm = if __flags_flags & (1u32 << 1u32) != 0 {
-                    ::std::option::Option::Some(<i32 as ::tl_wire::Deserialize>::deserialize(__r)?)
+                    ::std::option::Option::Some(
+                        <i32 as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    )
                 } else {
                     ::std::option::Option::None
                 };
@@ -6124,14 +5955,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xad01d61d_u32 => {
-                    let x =
-                        <super::types::Authorization as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::Authorization as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Authorization(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Authorization",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Authorization",
+                    })
+                }
             })
         }
     }
@@ -6171,13 +6005,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xad253d78_u32 => {
-                    let x = <super::types::CodeSettings as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::CodeSettings as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::CodeSettings(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "CodeSettings",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "CodeSettings",
+                    })
+                }
             })
         }
     }
@@ -6217,13 +6055,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xcc1a241e_u32 => {
-                    let x = <super::types::Config as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::Config as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Config(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Config",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Config",
+                    })
+                }
             })
         }
     }
@@ -6263,13 +6105,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x7d748d04_u32 => {
-                    let x = <super::types::DataJson as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DataJson as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DataJson(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "DataJSON",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "DataJSON",
+                    })
+                }
             })
         }
     }
@@ -6309,13 +6155,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x18b7a10d_u32 => {
-                    let x = <super::types::DcOption as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DcOption as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DcOption(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "DcOption",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "DcOption",
+                    })
+                }
             })
         }
     }
@@ -6395,17 +6245,20 @@ pub mod enums {
             })
         }
     }
-    impl ::std::convert::From<super::types::EmailVerificationCode> for EmailVerification {
+    impl ::std::convert::From<super::types::EmailVerificationCode>
+    for EmailVerification {
         fn from(x: super::types::EmailVerificationCode) -> Self {
             Self::Code(x)
         }
     }
-    impl ::std::convert::From<super::types::EmailVerificationGoogle> for EmailVerification {
+    impl ::std::convert::From<super::types::EmailVerificationGoogle>
+    for EmailVerification {
         fn from(x: super::types::EmailVerificationGoogle) -> Self {
             Self::Google(x)
         }
     }
-    impl ::std::convert::From<super::types::EmailVerificationApple> for EmailVerification {
+    impl ::std::convert::From<super::types::EmailVerificationApple>
+    for EmailVerification {
         fn from(x: super::types::EmailVerificationApple) -> Self {
             Self::Apple(x)
         }
@@ -6501,7 +6354,8 @@ pub mod enums {
             Self::Collectible(x)
         }
     }
-    impl ::std::convert::From<super::types::InputEmojiStatusCollectible> for EmojiStatus {
+    impl ::std::convert::From<super::types::InputEmojiStatusCollectible>
+    for EmojiStatus {
         fn from(x: super::types::InputEmojiStatusCollectible) -> Self {
             Self::InputEmojiStatusCollectible(x)
         }
@@ -6560,12 +6414,14 @@ pub mod enums {
             })
         }
     }
-    impl ::std::convert::From<super::types::InputCheckPasswordEmpty> for InputCheckPasswordSrp {
+    impl ::std::convert::From<super::types::InputCheckPasswordEmpty>
+    for InputCheckPasswordSrp {
         fn from(_: super::types::InputCheckPasswordEmpty) -> Self {
             Self::InputCheckPasswordEmpty
         }
     }
-    impl ::std::convert::From<super::types::InputCheckPasswordSrp> for InputCheckPasswordSrp {
+    impl ::std::convert::From<super::types::InputCheckPasswordSrp>
+    for InputCheckPasswordSrp {
         fn from(x: super::types::InputCheckPasswordSrp) -> Self {
             Self::InputCheckPasswordSrp(x)
         }
@@ -6601,14 +6457,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x75588b3f_u32 => {
-                    let x =
-                        <super::types::InputClientProxy as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::InputClientProxy as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::InputClientProxy(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "InputClientProxy",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "InputClientProxy",
+                    })
+                }
             })
         }
     }
@@ -6663,8 +6522,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::InputPasskeyCredentialPublicKey>
-        for InputPasskeyCredential
-    {
+    for InputPasskeyCredential {
         fn from(x: super::types::InputPasskeyCredentialPublicKey) -> Self {
             Self::PublicKey(x)
         }
@@ -6727,12 +6585,14 @@ pub mod enums {
             })
         }
     }
-    impl ::std::convert::From<super::types::InputPasskeyResponseRegister> for InputPasskeyResponse {
+    impl ::std::convert::From<super::types::InputPasskeyResponseRegister>
+    for InputPasskeyResponse {
         fn from(x: super::types::InputPasskeyResponseRegister) -> Self {
             Self::Register(x)
         }
     }
-    impl ::std::convert::From<super::types::InputPasskeyResponseLogin> for InputPasskeyResponse {
+    impl ::std::convert::From<super::types::InputPasskeyResponseLogin>
+    for InputPasskeyResponse {
         fn from(x: super::types::InputPasskeyResponseLogin) -> Self {
             Self::Login(x)
         }
@@ -7002,14 +6862,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xc0de1bd9_u32 => {
-                    let x =
-                        <super::types::JsonObjectValue as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonObjectValue as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonObjectValue(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "JSONObjectValue",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "JSONObjectValue",
+                    })
+                }
             })
         }
     }
@@ -7050,7 +6913,9 @@ pub mod enums {
     impl ::tl_wire::Serialize for JsonValue {
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             match self {
-                Self::JsonNull => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x3f6d7b68_u32),
+                Self::JsonNull => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x3f6d7b68_u32)
+                }
                 Self::JsonBool(x) => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xc7345e6a_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
@@ -7082,29 +6947,41 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x3f6d7b68_u32 => ::std::result::Result::Ok(Self::JsonNull),
                 0xc7345e6a_u32 => {
-                    let x = <super::types::JsonBool as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonBool as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonBool(x))
                 }
                 0x2be0dfa4_u32 => {
-                    let x = <super::types::JsonNumber as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonNumber as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonNumber(x))
                 }
                 0xb71e767a_u32 => {
-                    let x = <super::types::JsonString as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonString as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonString(x))
                 }
                 0xf7444763_u32 => {
-                    let x = <super::types::JsonArray as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonArray as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonArray(x))
                 }
                 0x99c1d49d_u32 => {
-                    let x = <super::types::JsonObject as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::JsonObject as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::JsonObject(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "JSONValue",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "JSONValue",
+                    })
+                }
             })
         }
     }
@@ -7568,7 +7445,8 @@ pub mod enums {
             Self::MentionName(x)
         }
     }
-    impl ::std::convert::From<super::types::InputMessageEntityMentionName> for MessageEntity {
+    impl ::std::convert::From<super::types::InputMessageEntityMentionName>
+    for MessageEntity {
         fn from(x: super::types::InputMessageEntityMentionName) -> Self {
             Self::InputMessageEntityMentionName(x)
         }
@@ -7613,7 +7491,8 @@ pub mod enums {
             Self::Blockquote(x)
         }
     }
-    impl ::std::convert::From<super::types::MessageEntityFormattedDate> for MessageEntity {
+    impl ::std::convert::From<super::types::MessageEntityFormattedDate>
+    for MessageEntity {
         fn from(x: super::types::MessageEntityFormattedDate) -> Self {
             Self::FormattedDate(x)
         }
@@ -7669,13 +7548,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x8e1a1775_u32 => {
-                    let x = <super::types::NearestDc as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::NearestDc as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::NearestDc(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "NearestDc",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "NearestDc",
+                    })
+                }
             })
         }
     }
@@ -7699,14 +7582,18 @@ pub mod enums {
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Unknown => 0xd45ab096_u32,
-                Self::Sha256sha256pbkdf2hmacsha512iter100000Sha256ModPow(_) => 0x3a912d4a_u32,
+                Self::Sha256sha256pbkdf2hmacsha512iter100000Sha256ModPow(_) => {
+                    0x3a912d4a_u32
+                }
             }
         }
     }
     impl ::tl_wire::Serialize for PasswordKdfAlgo {
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             match self {
-                Self::Unknown => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xd45ab096_u32),
+                Self::Unknown => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xd45ab096_u32)
+                }
                 Self::Sha256sha256pbkdf2hmacsha512iter100000Sha256ModPow(x) => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x3a912d4a_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
@@ -7743,11 +7630,9 @@ pub mod enums {
             Self::Unknown
         }
     }
-    impl
-        ::std::convert::From<
-            super::types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow,
-        > for PasswordKdfAlgo
-    {
+    impl ::std::convert::From<
+        super::types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow,
+    > for PasswordKdfAlgo {
         fn from(
             x: super::types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow,
         ) -> Self {
@@ -7887,22 +7772,24 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x79f5d419_u32 => ::std::result::Result::Ok(Self::Empty),
                 0x1b2286b8_u32 => {
-                    let x =
-                        <super::types::ReactionEmoji as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::ReactionEmoji as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Emoji(x))
                 }
                 0x8935fc73_u32 => {
-                    let x =
-                        <super::types::ReactionCustomEmoji as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::ReactionCustomEmoji as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::CustomEmoji(x))
                 }
                 0x523da4eb_u32 => ::std::result::Result::Ok(Self::Paid),
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Reaction",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Reaction",
+                    })
+                }
             })
         }
     }
@@ -7957,13 +7844,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x711d692d_u32 => {
-                    let x = <super::types::RecentStory as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::RecentStory as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::RecentStory(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "RecentStory",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "RecentStory",
+                    })
+                }
             })
         }
     }
@@ -8003,16 +7894,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xd072acb4_u32 => {
-                    let x =
-                        <super::types::RestrictionReason as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::RestrictionReason as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::RestrictionReason(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "RestrictionReason",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "RestrictionReason",
+                    })
+                }
             })
         }
     }
@@ -8027,7 +7919,9 @@ pub mod enums {
         /// [`securePasswordKdfAlgoUnknown`](https://core.telegram.org/constructor/securePasswordKdfAlgoUnknown)
         Unknown,
         /// [`securePasswordKdfAlgoPBKDF2HMACSHA512iter100000`](https://core.telegram.org/constructor/securePasswordKdfAlgoPBKDF2HMACSHA512iter100000)
-        Pbkdf2hmacsha512iter100000(super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000),
+        Pbkdf2hmacsha512iter100000(
+            super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000,
+        ),
         /// [`securePasswordKdfAlgoSHA512`](https://core.telegram.org/constructor/securePasswordKdfAlgoSHA512)
         Sha512(super::types::SecurePasswordKdfAlgoSha512),
     }
@@ -8044,7 +7938,9 @@ pub mod enums {
     impl ::tl_wire::Serialize for SecurePasswordKdfAlgo {
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             match self {
-                Self::Unknown => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x004a8537_u32),
+                Self::Unknown => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x004a8537_u32)
+                }
                 Self::Pbkdf2hmacsha512iter100000(x) => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xbbf2dda0_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
@@ -8084,19 +7980,23 @@ pub mod enums {
             })
         }
     }
-    impl ::std::convert::From<super::types::SecurePasswordKdfAlgoUnknown> for SecurePasswordKdfAlgo {
+    impl ::std::convert::From<super::types::SecurePasswordKdfAlgoUnknown>
+    for SecurePasswordKdfAlgo {
         fn from(_: super::types::SecurePasswordKdfAlgoUnknown) -> Self {
             Self::Unknown
         }
     }
-    impl ::std::convert::From<super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000>
-        for SecurePasswordKdfAlgo
-    {
-        fn from(x: super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000) -> Self {
+    impl ::std::convert::From<
+        super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000,
+    > for SecurePasswordKdfAlgo {
+        fn from(
+            x: super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000,
+        ) -> Self {
             Self::Pbkdf2hmacsha512iter100000(x)
         }
     }
-    impl ::std::convert::From<super::types::SecurePasswordKdfAlgoSha512> for SecurePasswordKdfAlgo {
+    impl ::std::convert::From<super::types::SecurePasswordKdfAlgoSha512>
+    for SecurePasswordKdfAlgo {
         fn from(x: super::types::SecurePasswordKdfAlgoSha512) -> Self {
             Self::Sha512(x)
         }
@@ -8146,7 +8046,8 @@ pub mod enums {
             })
         }
     }
-    impl ::std::convert::From<super::types::SecureSecretSettings> for SecureSecretSettings {
+    impl ::std::convert::From<super::types::SecureSecretSettings>
+    for SecureSecretSettings {
         fn from(x: super::types::SecureSecretSettings) -> Self {
             Self::SecureSecretSettings(x)
         }
@@ -8189,17 +8090,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xd3bc4b7a_u32 => {
-                    let x = <super::types::UserEmpty as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserEmpty as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Empty(x))
                 }
                 0xb1b8cc83_u32 => {
-                    let x = <super::types::User as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::User as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::User(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "User",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "User",
+                    })
+                }
             })
         }
     }
@@ -8249,14 +8156,17 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x4f11bae1_u32 => ::std::result::Result::Ok(Self::Empty),
                 0x82d1f706_u32 => {
-                    let x =
-                        <super::types::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::UserProfilePhoto(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "UserProfilePhoto",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "UserProfilePhoto",
+                    })
+                }
             })
         }
     }
@@ -8334,42 +8244,41 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x09d05049_u32 => ::std::result::Result::Ok(Self::Empty),
                 0xedb93949_u32 => {
-                    let x =
-                        <super::types::UserStatusOnline as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserStatusOnline as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Online(x))
                 }
                 0x008c703f_u32 => {
-                    let x =
-                        <super::types::UserStatusOffline as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::UserStatusOffline as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Offline(x))
                 }
                 0x7b197dc8_u32 => {
-                    let x =
-                        <super::types::UserStatusRecently as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::UserStatusRecently as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Recently(x))
                 }
                 0x541a1d1a_u32 => {
-                    let x =
-                        <super::types::UserStatusLastWeek as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::UserStatusLastWeek as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::LastWeek(x))
                 }
                 0x65899777_u32 => {
-                    let x =
-                        <super::types::UserStatusLastMonth as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::UserStatusLastMonth as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::LastMonth(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "UserStatus",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "UserStatus",
+                    })
+                }
             })
         }
     }
@@ -8434,13 +8343,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xb4073647_u32 => {
-                    let x = <super::types::Username as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::Username as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Username(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Username",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Username",
+                    })
+                }
             })
         }
     }
@@ -8547,8 +8460,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::account::PasswordInputSettings>
-            for PasswordInputSettings
-        {
+        for PasswordInputSettings {
             fn from(x: super::super::types::account::PasswordInputSettings) -> Self {
                 Self::PasswordInputSettings(x)
             }
@@ -8614,14 +8526,14 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::Authorization> for Authorization {
+        impl ::std::convert::From<super::super::types::auth::Authorization>
+        for Authorization {
             fn from(x: super::super::types::auth::Authorization) -> Self {
                 Self::Authorization(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::AuthorizationSignUpRequired>
-            for Authorization
-        {
+        for Authorization {
             fn from(x: super::super::types::auth::AuthorizationSignUpRequired) -> Self {
                 Self::SignUpRequired(x)
             }
@@ -8655,11 +8567,21 @@ pub mod enums {
         impl ::tl_wire::Serialize for CodeType {
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 match self {
-                    Self::Sms => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x72a3158c_u32),
-                    Self::Call => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x741cd3e3_u32),
-                    Self::FlashCall => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x226ccefb_u32),
-                    Self::MissedCall => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xd61ad6ee_u32),
-                    Self::FragmentSms => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x06ed998c_u32),
+                    Self::Sms => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x72a3158c_u32)
+                    }
+                    Self::Call => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x741cd3e3_u32)
+                    }
+                    Self::FlashCall => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x226ccefb_u32)
+                    }
+                    Self::MissedCall => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xd61ad6ee_u32)
+                    }
+                    Self::FragmentSms => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x06ed998c_u32)
+                    }
                 }
             }
         }
@@ -8693,17 +8615,20 @@ pub mod enums {
                 Self::Call
             }
         }
-        impl ::std::convert::From<super::super::types::auth::CodeTypeFlashCall> for CodeType {
+        impl ::std::convert::From<super::super::types::auth::CodeTypeFlashCall>
+        for CodeType {
             fn from(_: super::super::types::auth::CodeTypeFlashCall) -> Self {
                 Self::FlashCall
             }
         }
-        impl ::std::convert::From<super::super::types::auth::CodeTypeMissedCall> for CodeType {
+        impl ::std::convert::From<super::super::types::auth::CodeTypeMissedCall>
+        for CodeType {
             fn from(_: super::super::types::auth::CodeTypeMissedCall) -> Self {
                 Self::MissedCall
             }
         }
-        impl ::std::convert::From<super::super::types::auth::CodeTypeFragmentSms> for CodeType {
+        impl ::std::convert::From<super::super::types::auth::CodeTypeFragmentSms>
+        for CodeType {
             fn from(_: super::super::types::auth::CodeTypeFragmentSms) -> Self {
                 Self::FragmentSms
             }
@@ -8754,8 +8679,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::ExportedAuthorization>
-            for ExportedAuthorization
-        {
+        for ExportedAuthorization {
             fn from(x: super::super::types::auth::ExportedAuthorization) -> Self {
                 Self::ExportedAuthorization(x)
             }
@@ -8805,7 +8729,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::FirebasePnvIntent> for FirebasePnvIntent {
+        impl ::std::convert::From<super::super::types::auth::FirebasePnvIntent>
+        for FirebasePnvIntent {
             fn from(x: super::super::types::auth::FirebasePnvIntent) -> Self {
                 Self::FirebasePnvIntent(x)
             }
@@ -8936,12 +8861,14 @@ pub mod enums {
                 Self::LoginToken(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::LoginTokenMigrateTo> for LoginToken {
+        impl ::std::convert::From<super::super::types::auth::LoginTokenMigrateTo>
+        for LoginToken {
             fn from(x: super::super::types::auth::LoginTokenMigrateTo) -> Self {
                 Self::MigrateTo(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::LoginTokenSuccess> for LoginToken {
+        impl ::std::convert::From<super::super::types::auth::LoginTokenSuccess>
+        for LoginToken {
             fn from(x: super::super::types::auth::LoginTokenSuccess) -> Self {
                 Self::Success(x)
             }
@@ -8991,7 +8918,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::PasskeyLoginOptions> for PasskeyLoginOptions {
+        impl ::std::convert::From<super::super::types::auth::PasskeyLoginOptions>
+        for PasskeyLoginOptions {
             fn from(x: super::super::types::auth::PasskeyLoginOptions) -> Self {
                 Self::PasskeyLoginOptions(x)
             }
@@ -9041,7 +8969,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::PasswordRecovery> for PasswordRecovery {
+        impl ::std::convert::From<super::super::types::auth::PasswordRecovery>
+        for PasswordRecovery {
             fn from(x: super::super::types::auth::PasswordRecovery) -> Self {
                 Self::PasswordRecovery(x)
             }
@@ -9122,12 +9051,14 @@ pub mod enums {
                 Self::SentCode(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeSuccess> for SentCode {
+        impl ::std::convert::From<super::super::types::auth::SentCodeSuccess>
+        for SentCode {
             fn from(x: super::super::types::auth::SentCodeSuccess) -> Self {
                 Self::Success(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodePaymentRequired> for SentCode {
+        impl ::std::convert::From<super::super::types::auth::SentCodePaymentRequired>
+        for SentCode {
             fn from(x: super::super::types::auth::SentCodePaymentRequired) -> Self {
                 Self::PaymentRequired(x)
             }
@@ -9148,7 +9079,9 @@ pub mod enums {
             /// [`auth.sentCodeTypeEmailCode`](https://core.telegram.org/constructor/auth.sentCodeTypeEmailCode)
             EmailCode(super::super::types::auth::SentCodeTypeEmailCode),
             /// [`auth.sentCodeTypeSetUpEmailRequired`](https://core.telegram.org/constructor/auth.sentCodeTypeSetUpEmailRequired)
-            SetUpEmailRequired(super::super::types::auth::SentCodeTypeSetUpEmailRequired),
+            SetUpEmailRequired(
+                super::super::types::auth::SentCodeTypeSetUpEmailRequired,
+            ),
             /// [`auth.sentCodeTypeFragmentSms`](https://core.telegram.org/constructor/auth.sentCodeTypeFragmentSms)
             FragmentSms(super::super::types::auth::SentCodeTypeFragmentSms),
             /// [`auth.sentCodeTypeFirebaseSms`](https://core.telegram.org/constructor/auth.sentCodeTypeFirebaseSms)
@@ -9307,59 +9240,71 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeApp> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeApp>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeApp) -> Self {
                 Self::App(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSms> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSms>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeSms) -> Self {
                 Self::Sms(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeCall> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeCall>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeCall) -> Self {
                 Self::Call(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFlashCall> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFlashCall>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeFlashCall) -> Self {
                 Self::FlashCall(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeMissedCall> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeMissedCall>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeMissedCall) -> Self {
                 Self::MissedCall(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeEmailCode> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeEmailCode>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeEmailCode) -> Self {
                 Self::EmailCode(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSetUpEmailRequired>
-            for SentCodeType
-        {
-            fn from(x: super::super::types::auth::SentCodeTypeSetUpEmailRequired) -> Self {
+        impl ::std::convert::From<
+            super::super::types::auth::SentCodeTypeSetUpEmailRequired,
+        > for SentCodeType {
+            fn from(
+                x: super::super::types::auth::SentCodeTypeSetUpEmailRequired,
+            ) -> Self {
                 Self::SetUpEmailRequired(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFragmentSms> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFragmentSms>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeFragmentSms) -> Self {
                 Self::FragmentSms(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFirebaseSms> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeFirebaseSms>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeFirebaseSms) -> Self {
                 Self::FirebaseSms(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsWord> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsWord>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeSmsWord) -> Self {
                 Self::SmsWord(x)
             }
         }
-        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsPhrase> for SentCodeType {
+        impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsPhrase>
+        for SentCodeType {
             fn from(x: super::super::types::auth::SentCodeTypeSmsPhrase) -> Self {
                 Self::SmsPhrase(x)
             }
@@ -9412,7 +9357,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::help::TermsOfService> for TermsOfService {
+        impl ::std::convert::From<super::super::types::help::TermsOfService>
+        for TermsOfService {
             fn from(x: super::super::types::help::TermsOfService) -> Self {
                 Self::TermsOfService(x)
             }
@@ -9508,16 +9454,9 @@ pub mod functions {
     impl<X: ::tl_wire::Serialize> ::tl_wire::Serialize for InitConnection<X> {
         #[allow(unused_variables)]
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-            let __flags_flags: u32 =
-                0u32 | if self.proxy.is_some() {
-                    1u32 << 0u32
-                } else {
-                    0
-                } | if self.params.is_some() {
-                    1u32 << 1u32
-                } else {
-                    0
-                };
+            let __flags_flags: u32 = 0u32
+                | if self.proxy.is_some() { 1u32 << 0u32 } else { 0 }
+                | if self.params.is_some() { 1u32 << 1u32 } else { 0 };
             ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xc1cd5ea9_u32);
             ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
             ::tl_wire::Serialize::serialize(&self.api_id, buf);
@@ -9541,51 +9480,63 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xc1cd5ea9_u32, "initConnection", |__r| {
-                let __flags_flags = __r.read_u32()?;
-                let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let device_model =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let system_version =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let app_version =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let system_lang_code =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let lang_pack =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let lang_code =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let proxy = if __flags_flags & (1u32 << 0u32) != 0 {
-                    ::std::option::Option::Some(
-                        <super::enums::InputClientProxy as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?,
-                    )
-                } else {
-                    ::std::option::Option::None
-                };
-                let params = if __flags_flags & (1u32 << 1u32) != 0 {
-                    ::std::option::Option::Some(
-                        <super::enums::JsonValue as ::tl_wire::Deserialize>::deserialize(__r)?,
-                    )
-                } else {
-                    ::std::option::Option::None
-                };
-                let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self {
-                    api_id,
-                    device_model,
-                    system_version,
-                    app_version,
-                    system_lang_code,
-                    lang_pack,
-                    lang_code,
-                    proxy,
-                    params,
-                    query,
-                })
-            })
+            r.read_boxed_exact(
+                0xc1cd5ea9_u32,
+                "initConnection",
+                |__r| {
+                    let __flags_flags = __r.read_u32()?;
+                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let device_model = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let system_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let app_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let system_lang_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let lang_pack = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let lang_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let proxy = if __flags_flags & (1u32 << 0u32) != 0 {
+                        ::std::option::Option::Some(
+                            <super::enums::InputClientProxy as ::tl_wire::Deserialize>::deserialize(
+                                __r,
+                            )?,
+                        )
+                    } else {
+                        ::std::option::Option::None
+                    };
+                    let params = if __flags_flags & (1u32 << 1u32) != 0 {
+                        ::std::option::Option::Some(
+                            <super::enums::JsonValue as ::tl_wire::Deserialize>::deserialize(
+                                __r,
+                            )?,
+                        )
+                    } else {
+                        ::std::option::Option::None
+                    };
+                    let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self {
+                        api_id,
+                        device_model,
+                        system_version,
+                        app_version,
+                        system_lang_code,
+                        lang_pack,
+                        lang_code,
+                        proxy,
+                        params,
+                        query,
+                    })
+                },
+            )
         }
     }
     impl<X> InitConnection<X> {
@@ -9659,11 +9610,15 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xda9b0d0d_u32, "invokeWithLayer", |__r| {
-                let layer = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { layer, query })
-            })
+            r.read_boxed_exact(
+                0xda9b0d0d_u32,
+                "invokeWithLayer",
+                |__r| {
+                    let layer = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { layer, query })
+                },
+            )
         }
     }
     impl<X> InvokeWithLayer<X> {
@@ -9704,10 +9659,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xbf9459b7_u32, "invokeWithoutUpdates", |__r| {
-                let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { query })
-            })
+            r.read_boxed_exact(
+                0xbf9459b7_u32,
+                "invokeWithoutUpdates",
+                |__r| {
+                    let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { query })
+                },
+            )
         }
     }
     impl<X> InvokeWithoutUpdates<X> {
@@ -9746,9 +9705,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x548a30f5_u32, "account.getPassword", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x548a30f5_u32,
+                    "account.getPassword",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl GetPassword {
@@ -9798,23 +9759,28 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xa677244f_u32, "auth.sendCode", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let settings =
-                        <super::super::enums::CodeSettings as ::tl_wire::Deserialize>::deserialize(
+                r.read_boxed_exact(
+                    0xa677244f_u32,
+                    "auth.sendCode",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        api_id,
-                        api_hash,
-                        settings,
-                    })
-                })
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let settings = <super::super::enums::CodeSettings as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            api_id,
+                            api_hash,
+                            settings,
+                        })
+                    },
+                )
             }
         }
         impl SendCode {
@@ -9862,11 +9828,7 @@ pub mod functions {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.no_joined_notifications {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.no_joined_notifications { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xaac7b717_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.phone_number, buf);
@@ -9880,25 +9842,34 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xaac7b717_u32, "auth.signUp", |__r| {
-                    let __flags_flags = __r.read_u32()?;
-                    let no_joined_notifications = __flags_flags & (1u32 << 0u32) != 0;
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let first_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let last_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        no_joined_notifications,
-                        phone_number,
-                        phone_code_hash,
-                        first_name,
-                        last_name,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xaac7b717_u32,
+                    "auth.signUp",
+                    |__r| {
+                        let __flags_flags = __r.read_u32()?;
+                        let no_joined_notifications = __flags_flags & (1u32 << 0u32)
+                            != 0;
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            no_joined_notifications,
+                            phone_number,
+                            phone_code_hash,
+                            first_name,
+                            last_name,
+                        })
+                    },
+                )
             }
         }
         impl SignUp {
@@ -9941,7 +9912,9 @@ pub mod functions {
             /// `phone_code:flags.0?string`
             pub phone_code: ::std::option::Option<::std::string::String>,
             /// `email_verification:flags.1?EmailVerification`
-            pub email_verification: ::std::option::Option<super::super::enums::EmailVerification>,
+            pub email_verification: ::std::option::Option<
+                super::super::enums::EmailVerification,
+            >,
         }
         impl ::tl_wire::Identifiable for SignIn {
             const CONSTRUCTOR_ID: u32 = 0x8d52a951_u32;
@@ -9949,16 +9922,9 @@ pub mod functions {
         impl ::tl_wire::Serialize for SignIn {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.phone_code.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.email_verification.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32
+                    | if self.phone_code.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.email_verification.is_some() { 1u32 << 1u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x8d52a951_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.phone_number, buf);
@@ -10078,9 +10044,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x3e72ba19_u32, "auth.logOut", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x3e72ba19_u32,
+                    "auth.logOut",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl LogOut {
@@ -10114,9 +10082,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x9fab0d1a_u32, "auth.resetAuthorizations", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x9fab0d1a_u32,
+                    "auth.resetAuthorizations",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl ResetAuthorizations {
@@ -10154,10 +10124,14 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xe5bfffcd_u32, "auth.exportAuthorization", |__r| {
-                    let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { dc_id })
-                })
+                r.read_boxed_exact(
+                    0xe5bfffcd_u32,
+                    "auth.exportAuthorization",
+                    |__r| {
+                        let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { dc_id })
+                    },
+                )
             }
         }
         impl ExportAuthorization {
@@ -10198,11 +10172,17 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xa57a7dad_u32, "auth.importAuthorization", |__r| {
-                    let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let bytes = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { id, bytes })
-                })
+                r.read_boxed_exact(
+                    0xa57a7dad_u32,
+                    "auth.importAuthorization",
+                    |__r| {
+                        let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let bytes = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { id, bytes })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10258,19 +10238,28 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xcdd42a05_u32, "auth.bindTempAuthKey", |__r| {
-                    let perm_auth_key_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let nonce = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let encrypted_message =
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        perm_auth_key_id,
-                        nonce,
-                        expires_at,
-                        encrypted_message,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xcdd42a05_u32,
+                    "auth.bindTempAuthKey",
+                    |__r| {
+                        let perm_auth_key_id = <i64 as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let nonce = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let encrypted_message = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self {
+                            perm_auth_key_id,
+                            nonce,
+                            expires_at,
+                            encrypted_message,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10338,20 +10327,26 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x67a3ff2c_u32, "auth.importBotAuthorization", |__r| {
-                    let flags = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let bot_auth_token =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        flags,
-                        api_id,
-                        api_hash,
-                        bot_auth_token,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x67a3ff2c_u32,
+                    "auth.importBotAuthorization",
+                    |__r| {
+                        let flags = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let bot_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            flags,
+                            api_id,
+                            api_hash,
+                            bot_auth_token,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10453,9 +10448,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xd897bc66_u32, "auth.requestPasswordRecovery", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0xd897bc66_u32,
+                    "auth.requestPasswordRecovery",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl RequestPasswordRecovery {
@@ -10478,8 +10475,9 @@ pub mod functions {
             /// `code:string`
             pub code: ::std::string::String,
             /// `new_settings:flags.0?account.PasswordInputSettings`
-            pub new_settings:
-                ::std::option::Option<super::super::enums::account::PasswordInputSettings>,
+            pub new_settings: ::std::option::Option<
+                super::super::enums::account::PasswordInputSettings,
+            >,
         }
         impl ::tl_wire::Identifiable for RecoverPassword {
             const CONSTRUCTOR_ID: u32 = 0x37096c70_u32;
@@ -10488,11 +10486,7 @@ pub mod functions {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.new_settings.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.new_settings.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x37096c70_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.code, buf);
@@ -10579,11 +10573,7 @@ pub mod functions {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.reason.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.reason.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xcae47523_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.phone_number, buf);
@@ -10598,25 +10588,33 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xcae47523_u32, "auth.resendCode", |__r| {
-                    let __flags_flags = __r.read_u32()?;
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let reason = if __flags_flags & (1u32 << 0u32) != 0 {
-                        ::std::option::Option::Some(
-                            <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
-                        )
-                    } else {
-                        ::std::option::Option::None
-                    };
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        reason,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xcae47523_u32,
+                    "auth.resendCode",
+                    |__r| {
+                        let __flags_flags = __r.read_u32()?;
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let reason = if __flags_flags & (1u32 << 0u32) != 0 {
+                            ::std::option::Option::Some(
+                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                                    __r,
+                                )?,
+                            )
+                        } else {
+                            ::std::option::Option::None
+                        };
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            reason,
+                        })
+                    },
+                )
             }
         }
         impl ResendCode {
@@ -10669,16 +10667,22 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x1f040578_u32, "auth.cancelCode", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x1f040578_u32,
+                    "auth.cancelCode",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                        })
+                    },
+                )
             }
         }
         impl CancelCode {
@@ -10722,11 +10726,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x8e48a188_u32, "auth.dropTempAuthKeys", |__r| {
-                    let except_auth_keys =
-                        <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { except_auth_keys })
-                })
+                r.read_boxed_exact(
+                    0x8e48a188_u32,
+                    "auth.dropTempAuthKeys",
+                    |__r| {
+                        let except_auth_keys = <::std::vec::Vec<
+                            i64,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { except_auth_keys })
+                    },
+                )
             }
         }
         impl DropTempAuthKeys {
@@ -10770,18 +10779,24 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xb7e085fe_u32, "auth.exportLoginToken", |__r| {
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let except_ids =
-                        <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        api_id,
-                        api_hash,
-                        except_ids,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xb7e085fe_u32,
+                    "auth.exportLoginToken",
+                    |__r| {
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let except_ids = <::std::vec::Vec<
+                            i64,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self {
+                            api_id,
+                            api_hash,
+                            except_ids,
+                        })
+                    },
+                )
             }
         }
         impl ExportLoginToken {
@@ -10827,10 +10842,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x95ac5ce4_u32, "auth.importLoginToken", |__r| {
-                    let token = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { token })
-                })
+                r.read_boxed_exact(
+                    0x95ac5ce4_u32,
+                    "auth.importLoginToken",
+                    |__r| {
+                        let token = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { token })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10876,10 +10897,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xe894ad4d_u32, "auth.acceptLoginToken", |__r| {
-                    let token = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { token })
-                })
+                r.read_boxed_exact(
+                    0xe894ad4d_u32,
+                    "auth.acceptLoginToken",
+                    |__r| {
+                        let token = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { token })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10925,10 +10952,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x0d36bf79_u32, "auth.checkRecoveryPassword", |__r| {
-                    let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { code })
-                })
+                r.read_boxed_exact(
+                    0x0d36bf79_u32,
+                    "auth.checkRecoveryPassword",
+                    |__r| {
+                        let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { code })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -10980,18 +11013,24 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x2db873a9_u32, "auth.importWebTokenAuthorization", |__r| {
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let web_auth_token =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        api_id,
-                        api_hash,
-                        web_auth_token,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x2db873a9_u32,
+                    "auth.importWebTokenAuthorization",
+                    |__r| {
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let web_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            api_id,
+                            api_hash,
+                            web_auth_token,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -11046,20 +11085,10 @@ pub mod functions {
         impl ::tl_wire::Serialize for RequestFirebaseSms {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.safety_net_token.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.play_integrity_token.is_some() {
-                        1u32 << 2u32
-                    } else {
-                        0
-                    } | if self.ios_push_secret.is_some() {
-                        1u32 << 1u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32
+                    | if self.safety_net_token.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.play_integrity_token.is_some() { 1u32 << 2u32 } else { 0 }
+                    | if self.ios_push_secret.is_some() { 1u32 << 1u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x8e39261e_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.phone_number, buf);
@@ -11080,41 +11109,54 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x8e39261e_u32, "auth.requestFirebaseSms", |__r| {
-                    let __flags_flags = __r.read_u32()?;
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let safety_net_token = if __flags_flags & (1u32 << 0u32) != 0 {
-                        ::std::option::Option::Some(
-                            <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
-                        )
-                    } else {
-                        ::std::option::Option::None
-                    };
-                    let play_integrity_token = if __flags_flags & (1u32 << 2u32) != 0 {
-                        ::std::option::Option::Some(
-                            <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
-                        )
-                    } else {
-                        ::std::option::Option::None
-                    };
-                    let ios_push_secret = if __flags_flags & (1u32 << 1u32) != 0 {
-                        ::std::option::Option::Some(
-                            <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
-                        )
-                    } else {
-                        ::std::option::Option::None
-                    };
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        safety_net_token,
-                        play_integrity_token,
-                        ios_push_secret,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x8e39261e_u32,
+                    "auth.requestFirebaseSms",
+                    |__r| {
+                        let __flags_flags = __r.read_u32()?;
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let safety_net_token = if __flags_flags & (1u32 << 0u32) != 0 {
+                            ::std::option::Option::Some(
+                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                                    __r,
+                                )?,
+                            )
+                        } else {
+                            ::std::option::Option::None
+                        };
+                        let play_integrity_token = if __flags_flags & (1u32 << 2u32) != 0
+                        {
+                            ::std::option::Option::Some(
+                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                                    __r,
+                                )?,
+                            )
+                        } else {
+                            ::std::option::Option::None
+                        };
+                        let ios_push_secret = if __flags_flags & (1u32 << 1u32) != 0 {
+                            ::std::option::Option::Some(
+                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                                    __r,
+                                )?,
+                            )
+                        } else {
+                            ::std::option::Option::None
+                        };
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            safety_net_token,
+                            play_integrity_token,
+                            ios_push_secret,
+                        })
+                    },
+                )
             }
         }
         impl RequestFirebaseSms {
@@ -11179,16 +11221,22 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x7e960193_u32, "auth.resetLoginEmail", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x7e960193_u32,
+                    "auth.resetLoginEmail",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                        })
+                    },
+                )
             }
         }
         impl ResetLoginEmail {
@@ -11238,18 +11286,26 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xcb9deff6_u32, "auth.reportMissingCode", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let mnc = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        mnc,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xcb9deff6_u32,
+                    "auth.reportMissingCode",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let mnc = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            mnc,
+                        })
+                    },
+                )
             }
         }
         impl ReportMissingCode {
@@ -11301,18 +11357,24 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x56e59f9c_u32, "auth.checkPaidAuth", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let form_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        form_id,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x56e59f9c_u32,
+                    "auth.checkPaidAuth",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let form_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            form_id,
+                        })
+                    },
+                )
             }
         }
         impl CheckPaidAuth {
@@ -11361,12 +11423,17 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x518ad0b7_u32, "auth.initPasskeyLogin", |__r| {
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { api_id, api_hash })
-                })
+                r.read_boxed_exact(
+                    0x518ad0b7_u32,
+                    "auth.initPasskeyLogin",
+                    |__r| {
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { api_id, api_hash })
+                    },
+                )
             }
         }
         impl InitPasskeyLogin {
@@ -11399,16 +11466,9 @@ pub mod functions {
         impl ::tl_wire::Serialize for FinishPasskeyLogin {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
-                let __flags_flags: u32 =
-                    0u32 | if self.from_dc_id.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    } | if self.from_auth_key_id.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                let __flags_flags: u32 = 0u32
+                    | if self.from_dc_id.is_some() { 1u32 << 0u32 } else { 0 }
+                    | if self.from_auth_key_id.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x9857ad07_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.credential, buf);
@@ -11505,11 +11565,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x490dada1_u32, "auth.cancelWebTokenAuthorization", |__r| {
-                    let web_auth_token =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { web_auth_token })
-                })
+                r.read_boxed_exact(
+                    0x490dada1_u32,
+                    "auth.cancelWebTokenAuthorization",
+                    |__r| {
+                        let web_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { web_auth_token })
+                    },
+                )
             }
         }
         impl CancelWebTokenAuthorization {
@@ -11543,11 +11608,7 @@ pub mod functions {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.except_ids.is_some() {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.except_ids.is_some() { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x644f15c0_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 if let ::std::option::Option::Some(value) = &self.except_ids {
@@ -11562,24 +11623,31 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x644f15c0_u32, "auth.initFirebasePnvLogin", |__r| {
-                    let __flags_flags = __r.read_u32()?;
-                    let except_ids = if __flags_flags & (1u32 << 0u32) != 0 {
-                        ::std::option::Option::Some(
-                            <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?,
-                        )
-                    } else {
-                        ::std::option::Option::None
-                    };
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        except_ids,
-                        api_id,
-                        api_hash,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x644f15c0_u32,
+                    "auth.initFirebasePnvLogin",
+                    |__r| {
+                        let __flags_flags = __r.read_u32()?;
+                        let except_ids = if __flags_flags & (1u32 << 0u32) != 0 {
+                            ::std::option::Option::Some(
+                                <::std::vec::Vec<
+                                    i64,
+                                > as ::tl_wire::Deserialize>::deserialize(__r)?,
+                            )
+                        } else {
+                            ::std::option::Option::None
+                        };
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            except_ids,
+                            api_id,
+                            api_hash,
+                        })
+                    },
+                )
             }
         }
         impl InitFirebasePnvLogin {
@@ -11626,11 +11694,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x2c85094c_u32, "auth.finishFirebasePnvLogin", |__r| {
-                    let google_token =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { google_token })
-                })
+                r.read_boxed_exact(
+                    0x2c85094c_u32,
+                    "auth.finishFirebasePnvLogin",
+                    |__r| {
+                        let google_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { google_token })
+                    },
+                )
             }
         }
         impl FinishFirebasePnvLogin {
@@ -11664,11 +11737,7 @@ pub mod functions {
             #[allow(unused_variables)]
             fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
                 let __flags_flags: u32 = 0u32
-                    | if self.no_joined_notifications {
-                        1u32 << 0u32
-                    } else {
-                        0
-                    };
+                    | if self.no_joined_notifications { 1u32 << 0u32 } else { 0 };
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x783f6b56_u32);
                 ::tl_wire::bytes::BufMut::put_u32_le(buf, __flags_flags);
                 ::tl_wire::Serialize::serialize(&self.first_name, buf);
@@ -11680,19 +11749,26 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x783f6b56_u32, "auth.firebasePnvSignUp", |__r| {
-                    let __flags_flags = __r.read_u32()?;
-                    let no_joined_notifications = __flags_flags & (1u32 << 0u32) != 0;
-                    let first_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let last_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        no_joined_notifications,
-                        first_name,
-                        last_name,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x783f6b56_u32,
+                    "auth.firebasePnvSignUp",
+                    |__r| {
+                        let __flags_flags = __r.read_u32()?;
+                        let no_joined_notifications = __flags_flags & (1u32 << 0u32)
+                            != 0;
+                        let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            no_joined_notifications,
+                            first_name,
+                            last_name,
+                        })
+                    },
+                )
             }
         }
         impl FirebasePnvSignUp {
@@ -11741,9 +11817,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xc4f9186b_u32, "help.getConfig", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0xc4f9186b_u32,
+                    "help.getConfig",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl GetConfig {
@@ -11777,9 +11855,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x1fb33026_u32, "help.getNearestDc", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x1fb33026_u32,
+                    "help.getNearestDc",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl GetNearestDc {
@@ -11816,9 +11896,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xedd4882a_u32, "updates.getState", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0xedd4882a_u32,
+                    "updates.getState",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl GetState {
@@ -11859,12 +11941,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x0d91a548_u32, "users.getUsers", |__r| {
-                    let id = <::std::vec::Vec<
+                r.read_boxed_exact(
+                    0x0d91a548_u32,
+                    "users.getUsers",
+                    |__r| {
+                        let id = <::std::vec::Vec<
                             super::super::enums::InputUser,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { id })
-                })
+                        ::std::result::Result::Ok(Self { id })
+                    },
+                )
             }
         }
         impl GetUsers {

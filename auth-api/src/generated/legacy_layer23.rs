@@ -170,13 +170,24 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo =
-                <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let photo = <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let inactive = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 id,
@@ -237,14 +248,25 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo =
-                <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let photo = <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 id,
                 first_name,
@@ -304,14 +326,25 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo =
-                <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let phone = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let photo = <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 id,
                 first_name,
@@ -368,13 +401,22 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             let access_hash = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo =
-                <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let photo = <super::enums::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let status = <super::enums::UserStatus as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 id,
                 first_name,
@@ -421,9 +463,15 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let username = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 id,
                 first_name,
@@ -487,10 +535,12 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let photo_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo_small =
-                <super::enums::FileLocation as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let photo_big =
-                <super::enums::FileLocation as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let photo_small = <super::enums::FileLocation as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let photo_big = <super::enums::FileLocation as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 photo_id,
                 photo_small,
@@ -678,7 +728,9 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let phone_invited = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self {
                     phone_registered,
@@ -720,10 +772,15 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let phone_code_hash =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let send_call_timeout = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let send_call_timeout = <i32 as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let is_password = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self {
                     phone_registered,
@@ -762,7 +819,9 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let expires = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let user = <super::super::enums::User as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let user = <super::super::enums::User as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 ::std::result::Result::Ok(Self { expires, user })
             }
         }
@@ -795,7 +854,9 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let bytes = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let bytes = <::std::vec::Vec<
+                    u8,
+                > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { id, bytes })
             }
         }
@@ -842,10 +903,15 @@ pub mod types {
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
-                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let phone_code_hash =
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let send_call_timeout = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                let phone_registered = <bool as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let send_call_timeout = <i32 as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
                 let is_password = <bool as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self {
                     phone_registered,
@@ -993,33 +1059,47 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x200250ba_u32 => {
-                    let x = <super::types::UserEmpty as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserEmpty as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Empty(x))
                 }
                 0x7007b451_u32 => {
-                    let x = <super::types::UserSelf as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserSelf as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Self_(x))
                 }
                 0xcab35e18_u32 => {
-                    let x = <super::types::UserContact as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserContact as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Contact(x))
                 }
                 0xd9ccc4ef_u32 => {
-                    let x = <super::types::UserRequest as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserRequest as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Request(x))
                 }
                 0x075cf7a8_u32 => {
-                    let x = <super::types::UserForeign as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserForeign as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Foreign(x))
                 }
                 0xd6016d7a_u32 => {
-                    let x = <super::types::UserDeleted as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserDeleted as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Deleted(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "User",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "User",
+                    })
+                }
             })
         }
     }
@@ -1089,14 +1169,17 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x4f11bae1_u32 => ::std::result::Result::Ok(Self::Empty),
                 0xd559d8c8_u32 => {
-                    let x =
-                        <super::types::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserProfilePhoto as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::UserProfilePhoto(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "UserProfilePhoto",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "UserProfilePhoto",
+                    })
+                }
             })
         }
     }
@@ -1151,9 +1234,15 @@ pub mod enums {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x008c703f_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
                 }
-                Self::Recently => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xe26f42f1_u32),
-                Self::LastWeek => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x07bf09fc_u32),
-                Self::LastMonth => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x77ebc742_u32),
+                Self::Recently => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xe26f42f1_u32)
+                }
+                Self::LastWeek => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x07bf09fc_u32)
+                }
+                Self::LastMonth => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x77ebc742_u32)
+                }
             }
         }
     }
@@ -1165,24 +1254,26 @@ pub mod enums {
             r.read_boxed(|id, r| match id {
                 0x09d05049_u32 => ::std::result::Result::Ok(Self::Empty),
                 0xedb93949_u32 => {
-                    let x =
-                        <super::types::UserStatusOnline as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::UserStatusOnline as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Online(x))
                 }
                 0x008c703f_u32 => {
-                    let x =
-                        <super::types::UserStatusOffline as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::UserStatusOffline as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Offline(x))
                 }
                 0xe26f42f1_u32 => ::std::result::Result::Ok(Self::Recently),
                 0x07bf09fc_u32 => ::std::result::Result::Ok(Self::LastWeek),
                 0x77ebc742_u32 => ::std::result::Result::Ok(Self::LastMonth),
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "UserStatus",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "UserStatus",
+                    })
+                }
             })
         }
     }
@@ -1263,7 +1354,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::Authorization> for Authorization {
+        impl ::std::convert::From<super::super::types::auth::Authorization>
+        for Authorization {
             fn from(x: super::super::types::auth::Authorization) -> Self {
                 Self::Authorization(x)
             }
@@ -1313,7 +1405,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::auth::CheckedPhone> for CheckedPhone {
+        impl ::std::convert::From<super::super::types::auth::CheckedPhone>
+        for CheckedPhone {
             fn from(x: super::super::types::auth::CheckedPhone) -> Self {
                 Self::CheckedPhone(x)
             }
@@ -1364,8 +1457,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::ExportedAuthorization>
-            for ExportedAuthorization
-        {
+        for ExportedAuthorization {
             fn from(x: super::super::types::auth::ExportedAuthorization) -> Self {
                 Self::ExportedAuthorization(x)
             }
@@ -1469,11 +1561,16 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x6fe51dfb_u32, "auth.checkPhone", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { phone_number })
-                })
+                r.read_boxed_exact(
+                    0x6fe51dfb_u32,
+                    "auth.checkPhone",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { phone_number })
+                    },
+                )
             }
         }
         impl CheckPhone {
@@ -1523,23 +1620,32 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x768d5f4d_u32, "auth.sendCode", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let sms_type = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let api_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let lang_code =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        sms_type,
-                        api_id,
-                        api_hash,
-                        lang_code,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x768d5f4d_u32,
+                    "auth.sendCode",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let sms_type = <i32 as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let lang_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            sms_type,
+                            api_id,
+                            api_hash,
+                            lang_code,
+                        })
+                    },
+                )
             }
         }
         impl SendCode {
@@ -1592,16 +1698,22 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x03c51564_u32, "auth.sendCall", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x03c51564_u32,
+                    "auth.sendCall",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                        })
+                    },
+                )
             }
         }
         impl SendCall {
@@ -1657,25 +1769,34 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x1b067634_u32, "auth.signUp", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let first_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let last_name =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        phone_code,
-                        first_name,
-                        last_name,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x1b067634_u32,
+                    "auth.signUp",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let last_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            phone_code,
+                            first_name,
+                            last_name,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -1743,19 +1864,26 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xbcd51581_u32, "auth.signIn", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                        phone_code,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xbcd51581_u32,
+                    "auth.signIn",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                            phone_code,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -1807,9 +1935,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x5717da40_u32, "auth.logOut", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x5717da40_u32,
+                    "auth.logOut",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl LogOut {
@@ -1843,9 +1973,11 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x9fab0d1a_u32, "auth.resetAuthorizations", |__r| {
-                    ::std::result::Result::Ok(Self {})
-                })
+                r.read_boxed_exact(
+                    0x9fab0d1a_u32,
+                    "auth.resetAuthorizations",
+                    |__r| { ::std::result::Result::Ok(Self {}) },
+                )
             }
         }
         impl ResetAuthorizations {
@@ -1886,17 +2018,19 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x771c1d97_u32, "auth.sendInvites", |__r| {
-                    let phone_numbers = <::std::vec::Vec<
+                r.read_boxed_exact(
+                    0x771c1d97_u32,
+                    "auth.sendInvites",
+                    |__r| {
+                        let phone_numbers = <::std::vec::Vec<
                             ::std::string::String,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let message =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_numbers,
-                        message,
-                    })
-                })
+                        let message = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { phone_numbers, message })
+                    },
+                )
             }
         }
         impl SendInvites {
@@ -1906,10 +2040,7 @@ pub mod functions {
                 phone_numbers: ::std::vec::Vec<::std::string::String>,
                 message: ::std::string::String,
             ) -> Self {
-                Self {
-                    phone_numbers,
-                    message,
-                }
+                Self { phone_numbers, message }
             }
         }
         impl ::tl_wire::RemoteCall for SendInvites {
@@ -1940,10 +2071,14 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xe5bfffcd_u32, "auth.exportAuthorization", |__r| {
-                    let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { dc_id })
-                })
+                r.read_boxed_exact(
+                    0xe5bfffcd_u32,
+                    "auth.exportAuthorization",
+                    |__r| {
+                        let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { dc_id })
+                    },
+                )
             }
         }
         impl ExportAuthorization {
@@ -1984,11 +2119,17 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xe3ef9613_u32, "auth.importAuthorization", |__r| {
-                    let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let bytes = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self { id, bytes })
-                })
+                r.read_boxed_exact(
+                    0xe3ef9613_u32,
+                    "auth.importAuthorization",
+                    |__r| {
+                        let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let bytes = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self { id, bytes })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -2044,19 +2185,28 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0xcdd42a05_u32, "auth.bindTempAuthKey", |__r| {
-                    let perm_auth_key_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let nonce = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let encrypted_message =
-                        <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        perm_auth_key_id,
-                        nonce,
-                        expires_at,
-                        encrypted_message,
-                    })
-                })
+                r.read_boxed_exact(
+                    0xcdd42a05_u32,
+                    "auth.bindTempAuthKey",
+                    |__r| {
+                        let perm_auth_key_id = <i64 as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let nonce = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let encrypted_message = <::std::vec::Vec<
+                            u8,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                        ::std::result::Result::Ok(Self {
+                            perm_auth_key_id,
+                            nonce,
+                            expires_at,
+                            encrypted_message,
+                        })
+                    },
+                )
             }
         }
         /// Secret fields print as `<redacted>`.
@@ -2118,16 +2268,22 @@ pub mod functions {
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-                r.read_boxed_exact(0x0da9f3e8_u32, "auth.sendSms", |__r| {
-                    let phone_number =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    let phone_code_hash =
-                        <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-                    ::std::result::Result::Ok(Self {
-                        phone_number,
-                        phone_code_hash,
-                    })
-                })
+                r.read_boxed_exact(
+                    0x0da9f3e8_u32,
+                    "auth.sendSms",
+                    |__r| {
+                        let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self {
+                            phone_number,
+                            phone_code_hash,
+                        })
+                    },
+                )
             }
         }
         impl SendSms {

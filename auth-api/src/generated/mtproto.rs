@@ -42,8 +42,9 @@ pub mod types {
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let pq = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let server_public_key_fingerprints =
-                <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let server_public_key_fingerprints = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 nonce,
                 server_nonce,
@@ -477,8 +478,9 @@ pub mod types {
             let __r = r;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let encrypted_answer =
-                <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let encrypted_answer = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 nonce,
                 server_nonce,
@@ -529,7 +531,9 @@ pub mod types {
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let g = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let dh_prime = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let dh_prime = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let g_a = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_time = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
@@ -621,7 +625,9 @@ pub mod types {
             let __r = r;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce_hash1 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce_hash1 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 nonce,
                 server_nonce,
@@ -662,7 +668,9 @@ pub mod types {
             let __r = r;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce_hash2 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce_hash2 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 nonce,
                 server_nonce,
@@ -703,7 +711,9 @@ pub mod types {
             let __r = r;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce_hash3 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce_hash3 = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
             ::std::result::Result::Ok(Self {
                 nonce,
                 server_nonce,
@@ -805,7 +815,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let msg_ids = <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let msg_ids = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { msg_ids })
         }
     }
@@ -921,7 +933,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let msg_ids = <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let msg_ids = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { msg_ids })
         }
     }
@@ -954,7 +968,9 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let req_msg_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let info = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let info = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { req_msg_id, info })
         }
     }
@@ -986,8 +1002,12 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let msg_ids = <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let info = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let msg_ids = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let info = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { msg_ids, info })
         }
     }
@@ -1103,7 +1123,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let msg_ids = <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let msg_ids = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { msg_ids })
         }
     }
@@ -1132,7 +1154,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let msg_ids = <::std::vec::Vec<i64> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let msg_ids = <::std::vec::Vec<
+                i64,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { msg_ids })
         }
     }
@@ -1165,12 +1189,10 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let error_code = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let error_message =
-                <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                error_code,
-                error_message,
-            })
+            let error_message = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self { error_code, error_message })
         }
     }
     /// TL constructor [`rpc_answer_unknown`](https://core.telegram.org/constructor/rpc_answer_unknown), id `0x5e2ad36e`.
@@ -1253,11 +1275,7 @@ pub mod types {
             let msg_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let seq_no = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let bytes = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                msg_id,
-                seq_no,
-                bytes,
-            })
+            ::std::result::Result::Ok(Self { msg_id, seq_no, bytes })
         }
     }
     /// TL constructor [`future_salt`](https://core.telegram.org/constructor/future_salt), id `0x0949d9dc`.
@@ -1337,11 +1355,7 @@ pub mod types {
             let salts = <::tl_wire::RawVec<
                 super::types::FutureSalt,
             > as ::tl_wire::Deserialize>::deserialize(__r)?;
-            ::std::result::Result::Ok(Self {
-                req_msg_id,
-                now,
-                salts,
-            })
+            ::std::result::Result::Ok(Self { req_msg_id, now, salts })
         }
     }
     /// TL constructor [`pong`](https://core.telegram.org/constructor/pong), id `0x347773c5`.
@@ -1583,7 +1597,9 @@ pub mod types {
             let __r = r;
             let ipv4 = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let port = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let secret = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let secret = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { ipv4, port, secret })
         }
     }
@@ -1618,13 +1634,13 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let phone_prefix_rules =
-                <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let phone_prefix_rules = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let ips =
-                <::tl_wire::RawVec<super::enums::IpPort> as ::tl_wire::Deserialize>::deserialize(
-                    __r,
-                )?;
+            let ips = <::tl_wire::RawVec<
+                super::enums::IpPort,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 phone_prefix_rules,
                 dc_id,
@@ -1657,10 +1673,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let blocks =
-                <::tl_wire::RawVec<super::enums::TlsBlock> as ::tl_wire::Deserialize>::deserialize(
-                    __r,
-                )?;
+            let blocks = <::tl_wire::RawVec<
+                super::enums::TlsBlock,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { blocks })
         }
     }
@@ -1689,7 +1704,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let data = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let data = <::std::vec::Vec<
+                u8,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { data })
         }
     }
@@ -1851,10 +1868,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let entries =
-                <::std::vec::Vec<super::enums::TlsBlock> as ::tl_wire::Deserialize>::deserialize(
-                    __r,
-                )?;
+            let entries = <::std::vec::Vec<
+                super::enums::TlsBlock,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { entries })
         }
     }
@@ -1896,11 +1912,7 @@ pub mod types {
                 let rules = <::tl_wire::RawVec<
                     super::super::enums::AccessPointRule,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self {
-                    date,
-                    expires,
-                    rules,
-                })
+                ::std::result::Result::Ok(Self { date, expires, rules })
             }
         }
     }
@@ -1938,14 +1950,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x4679b65f_u32 => {
-                    let x =
-                        <super::types::AccessPointRule as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::AccessPointRule as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::AccessPointRule(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "AccessPointRule",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "AccessPointRule",
+                    })
+                }
             })
         }
     }
@@ -1992,21 +2007,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xa7eff811_u32 => {
-                    let x =
-                        <super::types::BadMsgNotification as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::BadMsgNotification as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::BadMsgNotification(x))
                 }
                 0xedab447b_u32 => {
-                    let x =
-                        <super::types::BadServerSalt as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::BadServerSalt as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::BadServerSalt(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "BadMsgNotification",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "BadMsgNotification",
+                    })
+                }
             })
         }
     }
@@ -2051,14 +2068,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x75a3f765_u32 => {
-                    let x =
-                        <super::types::BindAuthKeyInner as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::BindAuthKeyInner as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::BindAuthKeyInner(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "BindAuthKeyInner",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "BindAuthKeyInner",
+                    })
+                }
             })
         }
     }
@@ -2098,16 +2118,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x6643b654_u32 => {
-                    let x =
-                        <super::types::ClientDhInnerData as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::ClientDhInnerData as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::ClientDhInnerData(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Client_DH_Inner_Data",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Client_DH_Inner_Data",
+                    })
+                }
             })
         }
     }
@@ -2139,7 +2160,9 @@ pub mod enums {
     impl ::tl_wire::Serialize for DestroyAuthKeyRes {
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             match self {
-                Self::DestroyAuthKeyOk => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xf660e1d4_u32),
+                Self::DestroyAuthKeyOk => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xf660e1d4_u32)
+                }
                 Self::DestroyAuthKeyNone => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x0a9f2259_u32)
                 }
@@ -2158,10 +2181,12 @@ pub mod enums {
                 0xf660e1d4_u32 => ::std::result::Result::Ok(Self::DestroyAuthKeyOk),
                 0x0a9f2259_u32 => ::std::result::Result::Ok(Self::DestroyAuthKeyNone),
                 0xea109b13_u32 => ::std::result::Result::Ok(Self::DestroyAuthKeyFail),
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "DestroyAuthKeyRes",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "DestroyAuthKeyRes",
+                    })
+                }
             })
         }
     }
@@ -2218,21 +2243,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xe22045fc_u32 => {
-                    let x =
-                        <super::types::DestroySessionOk as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DestroySessionOk as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DestroySessionOk(x))
                 }
                 0x62d350c9_u32 => {
-                    let x =
-                        <super::types::DestroySessionNone as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::DestroySessionNone as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DestroySessionNone(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "DestroySessionRes",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "DestroySessionRes",
+                    })
+                }
             })
         }
     }
@@ -2277,13 +2304,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x0949d9dc_u32 => {
-                    let x = <super::types::FutureSalt as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::FutureSalt as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::FutureSalt(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "FutureSalt",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "FutureSalt",
+                    })
+                }
             })
         }
     }
@@ -2323,13 +2354,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xae500895_u32 => {
-                    let x = <super::types::FutureSalts as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::FutureSalts as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::FutureSalts(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "FutureSalts",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "FutureSalts",
+                    })
+                }
             })
         }
     }
@@ -2369,13 +2404,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x9299359f_u32 => {
-                    let x = <super::types::HttpWait as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::HttpWait as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::HttpWait(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "HttpWait",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "HttpWait",
+                    })
+                }
             })
         }
     }
@@ -2422,17 +2461,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xd433ad73_u32 => {
-                    let x = <super::types::IpPort as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::IpPort as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::IpPort(x))
                 }
                 0x37982646_u32 => {
-                    let x = <super::types::IpPortSecret as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::IpPortSecret as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Secret(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "IpPort",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "IpPort",
+                    })
+                }
             })
         }
     }
@@ -2484,21 +2529,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x276d3ec6_u32 => {
-                    let x =
-                        <super::types::MsgDetailedInfo as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgDetailedInfo as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgDetailedInfo(x))
                 }
                 0x809db6df_u32 => {
-                    let x =
-                        <super::types::MsgNewDetailedInfo as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::MsgNewDetailedInfo as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgNewDetailedInfo(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgDetailedInfo",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgDetailedInfo",
+                    })
+                }
             })
         }
     }
@@ -2550,18 +2597,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x7d861a08_u32 => {
-                    let x = <super::types::MsgResendReq as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgResendReq as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgResendReq(x))
                 }
                 0x8610baeb_u32 => {
-                    let x =
-                        <super::types::MsgResendAnsReq as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgResendAnsReq as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgResendAnsReq(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgResendReq",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgResendReq",
+                    })
+                }
             })
         }
     }
@@ -2606,13 +2658,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x62d6b459_u32 => {
-                    let x = <super::types::MsgsAck as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgsAck as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgsAck(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgsAck",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgsAck",
+                    })
+                }
             })
         }
     }
@@ -2652,13 +2708,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x8cc0d131_u32 => {
-                    let x = <super::types::MsgsAllInfo as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgsAllInfo as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgsAllInfo(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgsAllInfo",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgsAllInfo",
+                    })
+                }
             })
         }
     }
@@ -2698,14 +2758,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x04deb57d_u32 => {
-                    let x =
-                        <super::types::MsgsStateInfo as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgsStateInfo as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgsStateInfo(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgsStateInfo",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgsStateInfo",
+                    })
+                }
             })
         }
     }
@@ -2745,13 +2808,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xda69fb52_u32 => {
-                    let x = <super::types::MsgsStateReq as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::MsgsStateReq as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::MsgsStateReq(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "MsgsStateReq",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "MsgsStateReq",
+                    })
+                }
             })
         }
     }
@@ -2791,16 +2858,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x9ec20908_u32 => {
-                    let x =
-                        <super::types::NewSessionCreated as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::NewSessionCreated as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Created(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "NewSession",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "NewSession",
+                    })
+                }
             })
         }
     }
@@ -2861,30 +2929,35 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x83c95aec_u32 => {
-                    let x = <super::types::PQInnerData as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::PQInnerData as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::PQInnerData(x))
                 }
                 0xa9f55f95_u32 => {
-                    let x =
-                        <super::types::PQInnerDataDc as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::PQInnerDataDc as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Dc(x))
                 }
                 0x3c6a84d4_u32 => {
-                    let x =
-                        <super::types::PQInnerDataTemp as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::PQInnerDataTemp as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Temp(x))
                 }
                 0x56fddf88_u32 => {
-                    let x =
-                        <super::types::PQInnerDataTempDc as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::PQInnerDataTempDc as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::TempDc(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "P_Q_inner_data",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "P_Q_inner_data",
+                    })
+                }
             })
         }
     }
@@ -2939,13 +3012,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x347773c5_u32 => {
-                    let x = <super::types::Pong as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::Pong as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Pong(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Pong",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Pong",
+                    })
+                }
             })
         }
     }
@@ -2985,13 +3062,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x05162463_u32 => {
-                    let x = <super::types::ResPq as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::ResPq as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::ResPq(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "ResPQ",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "ResPQ",
+                    })
+                }
             })
         }
     }
@@ -3023,7 +3104,9 @@ pub mod enums {
     impl ::tl_wire::Serialize for RpcDropAnswer {
         fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
             match self {
-                Self::RpcAnswerUnknown => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x5e2ad36e_u32),
+                Self::RpcAnswerUnknown => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x5e2ad36e_u32)
+                }
                 Self::RpcAnswerDroppedRunning => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xcd78e586_u32)
                 }
@@ -3041,16 +3124,21 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x5e2ad36e_u32 => ::std::result::Result::Ok(Self::RpcAnswerUnknown),
-                0xcd78e586_u32 => ::std::result::Result::Ok(Self::RpcAnswerDroppedRunning),
+                0xcd78e586_u32 => {
+                    ::std::result::Result::Ok(Self::RpcAnswerDroppedRunning)
+                }
                 0xa43ad8b7_u32 => {
-                    let x =
-                        <super::types::RpcAnswerDropped as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::RpcAnswerDropped as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::RpcAnswerDropped(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "RpcDropAnswer",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "RpcDropAnswer",
+                    })
+                }
             })
         }
     }
@@ -3100,13 +3188,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x2144ca19_u32 => {
-                    let x = <super::types::RpcError as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::RpcError as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::RpcError(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "RpcError",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "RpcError",
+                    })
+                }
             })
         }
     }
@@ -3153,21 +3245,23 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x79cb045d_u32 => {
-                    let x =
-                        <super::types::ServerDhParamsFail as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::ServerDhParamsFail as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Fail(x))
                 }
                 0xd0e8075c_u32 => {
-                    let x =
-                        <super::types::ServerDhParamsOk as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::ServerDhParamsOk as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Ok(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Server_DH_Params",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Server_DH_Params",
+                    })
+                }
             })
         }
     }
@@ -3212,16 +3306,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0xb5890dba_u32 => {
-                    let x =
-                        <super::types::ServerDhInnerData as ::tl_wire::Deserialize>::deserialize(
-                            r,
-                        )?;
+                    let x = <super::types::ServerDhInnerData as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::ServerDhInnerData(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Server_DH_inner_data",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Server_DH_inner_data",
+                    })
+                }
             })
         }
     }
@@ -3275,21 +3370,29 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x3bcbf734_u32 => {
-                    let x = <super::types::DhGenOk as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DhGenOk as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DhGenOk(x))
                 }
                 0x46dc1fb9_u32 => {
-                    let x = <super::types::DhGenRetry as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DhGenRetry as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DhGenRetry(x))
                 }
                 0xa69dae02_u32 => {
-                    let x = <super::types::DhGenFail as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::DhGenFail as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::DhGenFail(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "Set_client_DH_params_answer",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "Set_client_DH_params_answer",
+                    })
+                }
             })
         }
     }
@@ -3360,7 +3463,9 @@ pub mod enums {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xe675a1c1_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
                 }
-                Self::PublicKey => ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x9eb95b5c_u32),
+                Self::PublicKey => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x9eb95b5c_u32)
+                }
                 Self::Scope(x) => {
                     ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xe725d44f_u32);
                     ::tl_wire::Serialize::serialize(x, buf);
@@ -3375,35 +3480,43 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x4218a164_u32 => {
-                    let x =
-                        <super::types::TlsBlockString as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsBlockString as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::String(x))
                 }
                 0x4d4dc41e_u32 => {
-                    let x =
-                        <super::types::TlsBlockRandom as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsBlockRandom as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Random(x))
                 }
                 0x09333afb_u32 => {
-                    let x = <super::types::TlsBlockZero as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsBlockZero as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Zero(x))
                 }
                 0x10e8636f_u32 => ::std::result::Result::Ok(Self::Domain),
                 0xe675a1c1_u32 => {
-                    let x =
-                        <super::types::TlsBlockGrease as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsBlockGrease as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Grease(x))
                 }
                 0x9eb95b5c_u32 => ::std::result::Result::Ok(Self::PublicKey),
                 0xe725d44f_u32 => {
-                    let x =
-                        <super::types::TlsBlockScope as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsBlockScope as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::Scope(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "TlsBlock",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "TlsBlock",
+                    })
+                }
             })
         }
     }
@@ -3473,14 +3586,17 @@ pub mod enums {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             r.read_boxed(|id, r| match id {
                 0x6c52c484_u32 => {
-                    let x =
-                        <super::types::TlsClientHello as ::tl_wire::Deserialize>::deserialize(r)?;
+                    let x = <super::types::TlsClientHello as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
                     ::std::result::Result::Ok(Self::TlsClientHello(x))
                 }
-                _ => ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
-                    id,
-                    expected: "TlsClientHello",
-                }),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "TlsClientHello",
+                    })
+                }
             })
         }
     }
@@ -3536,7 +3652,8 @@ pub mod enums {
                 })
             }
         }
-        impl ::std::convert::From<super::super::types::help::ConfigSimple> for ConfigSimple {
+        impl ::std::convert::From<super::super::types::help::ConfigSimple>
+        for ConfigSimple {
             fn from(x: super::super::types::help::ConfigSimple) -> Self {
                 Self::ConfigSimple(x)
             }
@@ -3570,10 +3687,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0x60469778_u32, "req_pq", |__r| {
-                let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { nonce })
-            })
+            r.read_boxed_exact(
+                0x60469778_u32,
+                "req_pq",
+                |__r| {
+                    let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { nonce })
+                },
+            )
         }
     }
     impl ReqPq {
@@ -3611,10 +3732,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xbe7e8ef1_u32, "req_pq_multi", |__r| {
-                let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { nonce })
-            })
+            r.read_boxed_exact(
+                0xbe7e8ef1_u32,
+                "req_pq_multi",
+                |__r| {
+                    let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { nonce })
+                },
+            )
         }
     }
     impl ReqPqMulti {
@@ -3667,23 +3792,36 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xd712e4be_u32, "req_DH_params", |__r| {
-                let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let p = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let q = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let public_key_fingerprint = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let encrypted_data =
-                    <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self {
-                    nonce,
-                    server_nonce,
-                    p,
-                    q,
-                    public_key_fingerprint,
-                    encrypted_data,
-                })
-            })
+            r.read_boxed_exact(
+                0xd712e4be_u32,
+                "req_DH_params",
+                |__r| {
+                    let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let p = <::std::vec::Vec<
+                        u8,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let q = <::std::vec::Vec<
+                        u8,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let public_key_fingerprint = <i64 as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let encrypted_data = <::std::vec::Vec<
+                        u8,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self {
+                        nonce,
+                        server_nonce,
+                        p,
+                        q,
+                        public_key_fingerprint,
+                        encrypted_data,
+                    })
+                },
+            )
         }
     }
     impl ReqDhParams {
@@ -3741,17 +3879,24 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xf5045f1f_u32, "set_client_DH_params", |__r| {
-                let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let encrypted_data =
-                    <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self {
-                    nonce,
-                    server_nonce,
-                    encrypted_data,
-                })
-            })
+            r.read_boxed_exact(
+                0xf5045f1f_u32,
+                "set_client_DH_params",
+                |__r| {
+                    let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let encrypted_data = <::std::vec::Vec<
+                        u8,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self {
+                        nonce,
+                        server_nonce,
+                        encrypted_data,
+                    })
+                },
+            )
         }
     }
     impl SetClientDhParams {
@@ -3793,9 +3938,11 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xd1435160_u32, "destroy_auth_key", |__r| {
-                ::std::result::Result::Ok(Self {})
-            })
+            r.read_boxed_exact(
+                0xd1435160_u32,
+                "destroy_auth_key",
+                |__r| { ::std::result::Result::Ok(Self {}) },
+            )
         }
     }
     impl DestroyAuthKey {
@@ -3833,10 +3980,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0x58e4a740_u32, "rpc_drop_answer", |__r| {
-                let req_msg_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { req_msg_id })
-            })
+            r.read_boxed_exact(
+                0x58e4a740_u32,
+                "rpc_drop_answer",
+                |__r| {
+                    let req_msg_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { req_msg_id })
+                },
+            )
         }
     }
     impl RpcDropAnswer {
@@ -3874,10 +4025,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xb921bd04_u32, "get_future_salts", |__r| {
-                let num = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { num })
-            })
+            r.read_boxed_exact(
+                0xb921bd04_u32,
+                "get_future_salts",
+                |__r| {
+                    let num = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { num })
+                },
+            )
         }
     }
     impl GetFutureSalts {
@@ -3915,10 +4070,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0x7abe77ec_u32, "ping", |__r| {
-                let ping_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { ping_id })
-            })
+            r.read_boxed_exact(
+                0x7abe77ec_u32,
+                "ping",
+                |__r| {
+                    let ping_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { ping_id })
+                },
+            )
         }
     }
     impl Ping {
@@ -3959,24 +4118,24 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xf3427b8c_u32, "ping_delay_disconnect", |__r| {
-                let ping_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let disconnect_delay = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self {
-                    ping_id,
-                    disconnect_delay,
-                })
-            })
+            r.read_boxed_exact(
+                0xf3427b8c_u32,
+                "ping_delay_disconnect",
+                |__r| {
+                    let ping_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let disconnect_delay = <i32 as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    ::std::result::Result::Ok(Self { ping_id, disconnect_delay })
+                },
+            )
         }
     }
     impl PingDelayDisconnect {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
         pub fn new(ping_id: i64, disconnect_delay: i32) -> Self {
-            Self {
-                ping_id,
-                disconnect_delay,
-            }
+            Self { ping_id, disconnect_delay }
         }
     }
     impl ::tl_wire::RemoteCall for PingDelayDisconnect {
@@ -4007,10 +4166,14 @@ pub mod functions {
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
-            r.read_boxed_exact(0xe7512126_u32, "destroy_session", |__r| {
-                let session_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                ::std::result::Result::Ok(Self { session_id })
-            })
+            r.read_boxed_exact(
+                0xe7512126_u32,
+                "destroy_session",
+                |__r| {
+                    let session_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { session_id })
+                },
+            )
         }
     }
     impl DestroySession {
