@@ -205,7 +205,7 @@ impl Generator<'_> {
                 def.params
                     .iter()
                     .find(|p| p.name == f.tl_name)
-                    .map(|p| crate::print::print_param(p))
+                    .map(crate::print::print_param)
                     .unwrap_or_default()
             );
             match &f.kind {

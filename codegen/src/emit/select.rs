@@ -38,9 +38,9 @@ pub const PRIMITIVE_TYPES: &[&str] = &["Bool", "True", "Vector"];
 
 /// Whether `def` is generated at all (built-ins and primitive-mapped constructors are not).
 pub fn is_generatable(def: &Definition) -> bool {
-    !def.is_builtin()
-        && !(def.category == Category::Type
-            && PRIMITIVE_TYPES.contains(&def.result.full_name().as_str()))
+    let primitive = def.category == Category::Type
+        && PRIMITIVE_TYPES.contains(&def.result.full_name().as_str());
+    !def.is_builtin() && !primitive
 }
 
 /// Indices into `schema.definitions` of what `selection` generates, in schema order.
