@@ -415,13 +415,18 @@ pub fn wrap_with_hash(data: &[u8], key_iv: &AesKeyIv, padding: &[u8]) -> Result<
     if padding.len() > 15 || total % 16 != 0 {
         return Err(DhError::PaddingLength { len: padding.len() });
     }
-    let mut out = Vec::with_capacity(total);
+    Ok(seal_with_hash(data, key_iv, padding))
+}
+
+/// Callers guarantee the alignment.
+fn seal_with_hash(data: &[u8], key_iv: &AesKeyIv, padding: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(20 + data.len() + padding.len());
     out.extend_from_slice(&sha1(&[data]));
     out.extend_from_slice(data);
     out.extend_from_slice(padding);
-    ige::encrypt_ige(&mut out, key_iv.key(), key_iv.iv())
-        .map_err(|_| DhError::PaddingLength { len: padding.len() })?;
-    Ok(out)
+    let sealed = ige::encrypt_ige(&mut out, key_iv.key(), key_iv.iv());
+    debug_assert!(sealed.is_ok());
+    out
 }
 
 /// [`wrap_with_hash`] with the padding drawn from `rng`.
@@ -433,8 +438,7 @@ pub fn wrap_with_hash_random(
     let mut padding = [0u8; 15];
     let len = (16 - (20 + data.len()) % 16) % 16;
     rng.fill_bytes(&mut padding[..len]);
-    // The padding length is right by construction.
-    wrap_with_hash(data, key_iv, &padding[..len]).unwrap_or_default()
+    seal_with_hash(data, key_iv, &padding[..len])
 }
 
 /// Decrypts `encrypted_answer` and verifies `answer_with_hash = SHA1(answer) + answer +

@@ -221,16 +221,26 @@ pub fn encrypt_v1_with_padding(
     if total % 16 != 0 {
         return Err(MessageError::NotBlockAligned { len: total });
     }
+    Ok(seal_v1(auth_key, direction, plaintext, padding))
+}
+
+/// MTProto 1.0 sealing; callers guarantee `plaintext.len() + padding.len()` is a multiple of 16.
+pub(crate) fn seal_v1(
+    auth_key: &AuthKey,
+    direction: Direction,
+    plaintext: &[u8],
+    padding: &[u8],
+) -> Vec<u8> {
     let msg_key = msg_key_v1(plaintext);
     let keys = derive_v1(auth_key, direction, &msg_key);
-    let mut out = Vec::with_capacity(ENVELOPE_LEN + total);
+    let mut out = Vec::with_capacity(ENVELOPE_LEN + plaintext.len() + padding.len());
     out.extend_from_slice(&auth_key.id_bytes());
     out.extend_from_slice(&msg_key);
     out.extend_from_slice(plaintext);
     out.extend_from_slice(padding);
     let sealed = ige::encrypt_ige(&mut out[ENVELOPE_LEN..], keys.key(), keys.iv());
     debug_assert!(sealed.is_ok());
-    Ok(out)
+    out
 }
 
 /// Encrypts an MTProto 1.0 message with the needed 0..=15 random padding bytes from `rng`.
@@ -243,10 +253,9 @@ pub fn encrypt_v1(
     let mut padding = [0u8; 15];
     let len = (16 - plaintext.len() % 16) % 16;
     rng.fill_bytes(&mut padding[..len]);
-    let out = encrypt_v1_with_padding(auth_key, direction, plaintext, &padding[..len]);
+    let out = seal_v1(auth_key, direction, plaintext, &padding[..len]);
     padding.zeroize();
-    // Padding length and alignment are correct by construction.
-    out.unwrap_or_default()
+    out
 }
 
 /// Decrypts an MTProto 1.0 message whose plaintext has the standard 32-byte header, checks

@@ -103,8 +103,7 @@ pub fn encrypt_bind_message_with(
     plain.extend_from_slice(&(BODY_LEN as u32).to_le_bytes());
     plain.extend_from_slice(&inner.to_bytes());
     // 72 + 8 = 80: aligned, padding within 0..=15.
-    message::encrypt_v1_with_padding(perm_key, Direction::ClientToServer, &plain, &padding)
-        .unwrap_or_default()
+    message::seal_v1(perm_key, Direction::ClientToServer, &plain, &padding)
 }
 
 /// Encrypts the bind message (`encrypted_message` of `auth.bindTempAuthKey`) with random salt,

@@ -120,7 +120,7 @@ fn mr_round(n: &BigUint, n_minus_1: &BigUint, d: &BigUint, s: u64, a: &BigUint) 
 /// Miller-Rabin with base 2 (if `base_two`) and then `rounds` hash-derived witnesses, after
 /// trial division. Exact for `n < 2^64`.
 pub(crate) fn is_probable_prime(n: &BigUint, rounds: u32, base_two: bool) -> bool {
-    if let Some(small) = u64::try_from(n).ok() {
+    if let Ok(small) = u64::try_from(n) {
         return is_prime_u64(small);
     }
     if has_small_factor(n) {
