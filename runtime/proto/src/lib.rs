@@ -6,10 +6,15 @@
 //! and randomness is passed in by the caller.
 //!
 //! Modules:
+//! - [`handshake`]: the authorization key exchange, client and server, as consuming steps.
+//! - [`plain`]: unencrypted messages (used by the key exchange); [`msg_id`]: message ids.
 //! - [`transport`]: abridged, intermediate, padded intermediate and full framing, obfuscated2
 //!   (with MTProxy secrets), server-side transport detection and transport error codes.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod handshake;
+pub mod msg_id;
+pub mod plain;
 pub mod transport;

@@ -1,0 +1,477 @@
+//! The server role of the key exchange, for the test DC: accepts `req_pq` and `req_pq_multi`,
+//! every `p_q_inner_data` variant (also the legacy RSA scheme Telethon uses), temporary keys,
+//! and `dh_gen_retry` rounds. [`ServerQuirks`] make it misbehave on purpose so client checks can
+//! be tested.
+
+use std::time::Duration;
+
+use auth_api::mtproto::{enums, functions, types};
+use mtproto_crypto::dh::{unwrap_with_hash, wrap_with_hash_random};
+use mtproto_crypto::keys::{self, DhGenAnswer};
+use mtproto_crypto::{AuthKey, DhParams, DhSecret, DhValue, RsaPrivateKey};
+use rand_core::CryptoRngCore;
+use tl_wire::{Deserialize, Identifiable, Reader, Serialize};
+
+use super::{KexError, SecretNonce};
+use crate::msg_id::{MsgIdGenerator, MsgIdKind};
+use crate::plain;
+
+/// What the server side needs; shared by all connections and passed to each step.
+#[derive(Debug)]
+pub struct ServerConfig {
+    /// The server's RSA keys (clients must know one of their public halves).
+    pub keys: Vec<RsaPrivateKey>,
+    /// The Diffie-Hellman group.
+    pub dh: DhParams,
+    /// Deliberate misbehaviour, for testing clients. `Default` is a correct server.
+    pub quirks: ServerQuirks,
+}
+
+/// Ways the test server can misbehave, each exercising one client check.
+#[derive(Clone, Debug, Default)]
+pub struct ServerQuirks {
+    /// Answer `req_DH_params` with `server_DH_params_fail`.
+    pub refuse_dh_params: bool,
+    /// Corrupt the encrypted answer so its SHA1 does not match.
+    pub corrupt_answer_hash: bool,
+    /// Answer the first `set_client_DH_params` with `dh_gen_retry`.
+    pub retry_once: bool,
+    /// Answer `set_client_DH_params` with `dh_gen_fail`.
+    pub fail_dh_gen: bool,
+    /// Send `dh_gen_ok` with a wrong `new_nonce_hash1`.
+    pub corrupt_new_nonce_hash: bool,
+    /// Send a `g_a` of 1 (out of range).
+    pub bad_g_a: bool,
+}
+
+/// What a successful exchange gives the server.
+#[derive(Debug)]
+pub struct ServerKeyOutcome {
+    /// The new authorization key.
+    pub auth_key: AuthKey,
+    /// The first salt.
+    pub first_salt: i64,
+    /// The DC id the client asked for (`None` for the legacy `p_q_inner_data`).
+    pub dc: Option<i32>,
+    /// `Some(seconds)` for a temporary key.
+    pub temp_expires_in: Option<i32>,
+}
+
+/// Waiting for `req_pq_multi` (or the older `req_pq`).
+#[derive(Debug, Default)]
+pub struct ExpectReqPq {
+    msg_ids: MsgIdGenerator,
+}
+
+/// Waiting for `req_DH_params`.
+#[derive(Debug)]
+pub struct ExpectReqDhParams {
+    msg_ids: MsgIdGenerator,
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    p: u64,
+    q: u64,
+}
+
+/// Waiting for `set_client_DH_params`.
+#[derive(Debug)]
+pub struct ExpectSetClientDhParams {
+    msg_ids: MsgIdGenerator,
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    new_nonce: SecretNonce,
+    secret: DhSecret,
+    tmp: keys::AesKeyIv,
+    dc: Option<i32>,
+    temp_expires_in: Option<i32>,
+    expected_retry_id: i64,
+    retried: bool,
+}
+
+/// The answer to `req_DH_params`.
+#[derive(Debug)]
+pub enum DhParamsStep {
+    /// `server_DH_params_ok` was sent; wait for `set_client_DH_params`.
+    Continue(ExpectSetClientDhParams, Vec<u8>),
+    /// `server_DH_params_fail` was sent (a quirk); the exchange is over.
+    Refused(Vec<u8>),
+}
+
+/// The answer to `set_client_DH_params`.
+#[derive(Debug)]
+pub enum DhGenStep {
+    /// `dh_gen_ok` was sent: the key exists.
+    Done(ServerKeyOutcome, Vec<u8>),
+    /// `dh_gen_retry` was sent; wait for another `set_client_DH_params`.
+    Retry(ExpectSetClientDhParams, Vec<u8>),
+    /// `dh_gen_fail` was sent; the exchange is over.
+    Failed(Vec<u8>),
+}
+
+impl ExpectReqPq {
+    /// A new exchange on a fresh connection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Handles `req_pq_multi`/`req_pq`: answers `resPQ` with a fresh `server_nonce`, a `pq`
+    /// made of two random 31-bit primes, and the fingerprints of the server keys.
+    pub fn handle(
+        self,
+        config: &ServerConfig,
+        packet: &[u8],
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(ExpectReqDhParams, Vec<u8>), KexError> {
+        let (_, body) = plain::unwrap(packet)?;
+        let id = Reader::new(body)
+            .peek_u32()
+            .map_err(KexError::decode("req_pq_multi"))?;
+        let nonce = match id {
+            functions::ReqPqMulti::CONSTRUCTOR_ID => {
+                functions::ReqPqMulti::from_bytes(body)
+                    .map_err(KexError::decode("req_pq_multi"))?
+                    .nonce
+            }
+            functions::ReqPq::CONSTRUCTOR_ID => {
+                functions::ReqPq::from_bytes(body)
+                    .map_err(KexError::decode("req_pq"))?
+                    .nonce
+            }
+            _ => return Err(KexError::UnexpectedMessage { step: "req_pq", id }),
+        };
+        let mut server_nonce = [0u8; 16];
+        rng.fill_bytes(&mut server_nonce);
+        let (p, q) = random_factors(rng);
+        let res: enums::ResPq = types::ResPq {
+            nonce,
+            server_nonce,
+            pq: (p * q).to_be_bytes().to_vec(),
+            server_public_key_fingerprints: config
+                .keys
+                .iter()
+                .map(|k| k.public_key().fingerprint())
+                .collect(),
+        }
+        .into();
+        let mut msg_ids = self.msg_ids;
+        let packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &res.to_bytes());
+        Ok((
+            ExpectReqDhParams {
+                msg_ids,
+                nonce,
+                server_nonce,
+                p,
+                q,
+            },
+            packet,
+        ))
+    }
+}
+
+/// The fields of any `p_q_inner_data` variant.
+struct Inner {
+    pq: Vec<u8>,
+    p: Vec<u8>,
+    q: Vec<u8>,
+    nonce: [u8; 16],
+    server_nonce: [u8; 16],
+    new_nonce: SecretNonce,
+    dc: Option<i32>,
+    expires_in: Option<i32>,
+}
+
+fn parse_inner(data: &[u8]) -> Option<Inner> {
+    // The inner data is followed by random padding: read one object, ignore the rest.
+    let inner = enums::PQInnerData::deserialize(&mut Reader::new(data)).ok()?;
+    Some(match inner {
+        enums::PQInnerData::PQInnerData(i) => Inner {
+            pq: i.pq,
+            p: i.p,
+            q: i.q,
+            nonce: i.nonce,
+            server_nonce: i.server_nonce,
+            new_nonce: SecretNonce::from_bytes(i.new_nonce),
+            dc: None,
+            expires_in: None,
+        },
+        enums::PQInnerData::Dc(i) => Inner {
+            pq: i.pq,
+            p: i.p,
+            q: i.q,
+            nonce: i.nonce,
+            server_nonce: i.server_nonce,
+            new_nonce: SecretNonce::from_bytes(i.new_nonce),
+            dc: Some(i.dc),
+            expires_in: None,
+        },
+        enums::PQInnerData::Temp(i) => Inner {
+            pq: i.pq,
+            p: i.p,
+            q: i.q,
+            nonce: i.nonce,
+            server_nonce: i.server_nonce,
+            new_nonce: SecretNonce::from_bytes(i.new_nonce),
+            dc: None,
+            expires_in: Some(i.expires_in),
+        },
+        enums::PQInnerData::TempDc(i) => Inner {
+            pq: i.pq,
+            p: i.p,
+            q: i.q,
+            nonce: i.nonce,
+            server_nonce: i.server_nonce,
+            new_nonce: SecretNonce::from_bytes(i.new_nonce),
+            dc: Some(i.dc),
+            expires_in: Some(i.expires_in),
+        },
+    })
+}
+
+fn be_u64(bytes: &[u8]) -> Option<u64> {
+    if bytes.len() > 8 {
+        return None;
+    }
+    Some(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
+}
+
+impl ExpectReqDhParams {
+    /// Handles `req_DH_params`: checks nonces and factors, decrypts the inner data (RSA_PAD,
+    /// or the legacy scheme), and answers with the encrypted DH parameters.
+    pub fn handle(
+        self,
+        config: &ServerConfig,
+        packet: &[u8],
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<DhParamsStep, KexError> {
+        let (_, body) = plain::unwrap(packet)?;
+        let req =
+            functions::ReqDhParams::from_bytes(body).map_err(KexError::decode("req_DH_params"))?;
+        if req.nonce != self.nonce {
+            return Err(KexError::NonceMismatch {
+                step: "req_DH_params",
+            });
+        }
+        if req.server_nonce != self.server_nonce {
+            return Err(KexError::ServerNonceMismatch {
+                step: "req_DH_params",
+            });
+        }
+        if be_u64(&req.p) != Some(self.p) || be_u64(&req.q) != Some(self.q) {
+            return Err(KexError::WrongFactors);
+        }
+        let key = config
+            .keys
+            .iter()
+            .find(|k| k.public_key().fingerprint() == req.public_key_fingerprint)
+            .ok_or_else(|| KexError::NoKnownKey {
+                fingerprints: vec![req.public_key_fingerprint],
+            })?;
+        let inner = key
+            .decrypt_pad(&req.encrypted_data)
+            .ok()
+            .and_then(|data| parse_inner(&data[..]))
+            .or_else(|| {
+                key.decrypt_legacy(&req.encrypted_data)
+                    .ok()
+                    .and_then(|data| parse_inner(&data))
+            })
+            .ok_or(KexError::BadInnerData)?;
+        if inner.nonce != self.nonce {
+            return Err(KexError::NonceMismatch {
+                step: "p_q_inner_data",
+            });
+        }
+        if inner.server_nonce != self.server_nonce {
+            return Err(KexError::ServerNonceMismatch {
+                step: "p_q_inner_data",
+            });
+        }
+        if be_u64(&inner.pq) != Some(self.p * self.q)
+            || be_u64(&inner.p) != Some(self.p)
+            || be_u64(&inner.q) != Some(self.q)
+        {
+            return Err(KexError::WrongFactors);
+        }
+        let mut msg_ids = self.msg_ids;
+        if config.quirks.refuse_dh_params {
+            let fail: enums::ServerDhParams = types::ServerDhParamsFail {
+                nonce: self.nonce,
+                server_nonce: self.server_nonce,
+                new_nonce_hash: keys::dh_params_fail_nonce_hash(&inner.new_nonce),
+            }
+            .into();
+            let packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &fail.to_bytes());
+            return Ok(DhParamsStep::Refused(packet));
+        }
+        let (secret, mut g_a) = config.dh.generate_secret(rng, DhValue::GA)?;
+        if config.quirks.bad_g_a {
+            g_a = [0u8; 256];
+            g_a[255] = 1;
+        }
+        let answer: enums::ServerDhInnerData = types::ServerDhInnerData {
+            nonce: self.nonce,
+            server_nonce: self.server_nonce,
+            g: config.dh.g() as i32,
+            dh_prime: config.dh.p_bytes().to_vec(),
+            g_a: g_a.to_vec(),
+            server_time: now.as_secs() as i32,
+        }
+        .into();
+        let tmp = keys::tmp_aes_key_iv(&inner.new_nonce, &self.server_nonce);
+        let mut encrypted_answer = wrap_with_hash_random(&answer.to_bytes(), &tmp, rng);
+        if config.quirks.corrupt_answer_hash {
+            // IGE propagates a flipped bit to every later block, so no prefix hashes right.
+            encrypted_answer[0] ^= 1;
+        }
+        let ok: enums::ServerDhParams = types::ServerDhParamsOk {
+            nonce: self.nonce,
+            server_nonce: self.server_nonce,
+            encrypted_answer,
+        }
+        .into();
+        let packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &ok.to_bytes());
+        Ok(DhParamsStep::Continue(
+            ExpectSetClientDhParams {
+                msg_ids,
+                nonce: self.nonce,
+                server_nonce: self.server_nonce,
+                new_nonce: inner.new_nonce,
+                secret,
+                tmp,
+                dc: inner.dc,
+                temp_expires_in: inner.expires_in,
+                expected_retry_id: 0,
+                retried: false,
+            },
+            packet,
+        ))
+    }
+}
+
+impl ExpectSetClientDhParams {
+    /// Handles `set_client_DH_params`: decrypts `client_DH_inner_data`, checks nonces,
+    /// `retry_id` and `g_b`, computes the key, and answers `dh_gen_ok` (or, per the quirks,
+    /// `dh_gen_retry` / `dh_gen_fail`).
+    pub fn handle(
+        mut self,
+        config: &ServerConfig,
+        packet: &[u8],
+        now: Duration,
+    ) -> Result<DhGenStep, KexError> {
+        let (_, body) = plain::unwrap(packet)?;
+        let req = functions::SetClientDhParams::from_bytes(body)
+            .map_err(KexError::decode("set_client_DH_params"))?;
+        if req.nonce != self.nonce {
+            return Err(KexError::NonceMismatch {
+                step: "set_client_DH_params",
+            });
+        }
+        if req.server_nonce != self.server_nonce {
+            return Err(KexError::ServerNonceMismatch {
+                step: "set_client_DH_params",
+            });
+        }
+        let data = unwrap_with_hash(&req.encrypted_data, &self.tmp)?;
+        let enums::ClientDhInnerData::ClientDhInnerData(inner) =
+            enums::ClientDhInnerData::from_bytes(&data)
+                .map_err(KexError::decode("client_DH_inner_data"))?;
+        if inner.nonce != self.nonce {
+            return Err(KexError::NonceMismatch {
+                step: "client_DH_inner_data",
+            });
+        }
+        if inner.server_nonce != self.server_nonce {
+            return Err(KexError::ServerNonceMismatch {
+                step: "client_DH_inner_data",
+            });
+        }
+        if inner.retry_id != self.expected_retry_id {
+            return Err(KexError::WrongRetryId {
+                expected: self.expected_retry_id,
+                got: inner.retry_id,
+            });
+        }
+        let auth_key = config.dh.auth_key(&self.secret, &inner.g_b, DhValue::GB)?;
+        let hash = |answer| keys::new_nonce_hash(&self.new_nonce, answer, &auth_key);
+        let (nonce, server_nonce) = (self.nonce, self.server_nonce);
+        let answer: enums::SetClientDhParamsAnswer = if config.quirks.fail_dh_gen {
+            types::DhGenFail {
+                nonce,
+                server_nonce,
+                new_nonce_hash3: hash(DhGenAnswer::Fail),
+            }
+            .into()
+        } else if config.quirks.retry_once && !self.retried {
+            types::DhGenRetry {
+                nonce,
+                server_nonce,
+                new_nonce_hash2: hash(DhGenAnswer::Retry),
+            }
+            .into()
+        } else {
+            let mut new_nonce_hash1 = hash(DhGenAnswer::Ok);
+            if config.quirks.corrupt_new_nonce_hash {
+                new_nonce_hash1[0] ^= 1;
+            }
+            types::DhGenOk {
+                nonce,
+                server_nonce,
+                new_nonce_hash1,
+            }
+            .into()
+        };
+        let packet = plain::wrap(
+            self.msg_ids.next(now, MsgIdKind::ServerReply),
+            &answer.to_bytes(),
+        );
+        Ok(match answer {
+            enums::SetClientDhParamsAnswer::DhGenFail(_) => DhGenStep::Failed(packet),
+            enums::SetClientDhParamsAnswer::DhGenRetry(_) => {
+                self.retried = true;
+                self.expected_retry_id = auth_key.aux_hash();
+                DhGenStep::Retry(self, packet)
+            }
+            enums::SetClientDhParamsAnswer::DhGenOk(_) => DhGenStep::Done(
+                ServerKeyOutcome {
+                    first_salt: keys::first_salt(&self.new_nonce, &self.server_nonce),
+                    auth_key,
+                    dc: self.dc,
+                    temp_expires_in: self.temp_expires_in,
+                },
+                packet,
+            ),
+        })
+    }
+}
+
+/// Two distinct random primes in [2^30, 2^31), smaller first: `pq` stays below 2^62.
+fn random_factors(rng: &mut impl CryptoRngCore) -> (u64, u64) {
+    let mut prime = || loop {
+        let candidate = (rng.next_u32() | (1 << 30) | 1) & 0x7fff_ffff;
+        if is_prime_u32(candidate) {
+            return u64::from(candidate);
+        }
+    };
+    let a = prime();
+    let mut b = prime();
+    while b == a {
+        b = prime();
+    }
+    (a.min(b), a.max(b))
+}
+
+fn is_prime_u32(n: u32) -> bool {
+    if n < 2 || n % 2 == 0 {
+        return n == 2;
+    }
+    let mut d = 3u32;
+    while u64::from(d) * u64::from(d) <= u64::from(n) {
+        if n % d == 0 {
+            return false;
+        }
+        d += 2;
+    }
+    true
+}
