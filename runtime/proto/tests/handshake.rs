@@ -94,7 +94,7 @@ fn run(
                 return Ending::Both(outcome, server_done.expect("server finished too"))
             }
             Ok(DhGenStep::Retry(next, packet)) => {
-                c = next;
+                c = *next;
                 set_dh = packet;
             }
             Err(e) => return Ending::ClientError(e),

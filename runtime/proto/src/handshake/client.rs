@@ -95,7 +95,7 @@ pub enum DhGenStep {
     /// The key exchange succeeded.
     Done(KeyExchangeOutcome),
     /// The server asked for another `g_b`: send the packet and wait again.
-    Retry(ExpectDhGenAnswer, Vec<u8>),
+    Retry(Box<ExpectDhGenAnswer>, Vec<u8>),
 }
 
 /// Proof that the nonces of an answer were checked; only [`check_nonces`] creates it.
@@ -352,7 +352,7 @@ impl ExpectDhGenAnswer {
                 let retry_id = self.auth_key.aux_hash();
                 let (auth_key, packet) = self.round.send_g_b(retry_id, now, rng)?;
                 self.auth_key = auth_key;
-                Ok(DhGenStep::Retry(self, packet))
+                Ok(DhGenStep::Retry(Box::new(self), packet))
             }
             enums::SetClientDhParamsAnswer::DhGenFail(fail) => {
                 check_nonces("dh_gen_fail", (&fail.nonce, &fail.server_nonce), want)?;
