@@ -14,7 +14,10 @@
 //!   [`Codec::handle_eof`] tells it the stream ended, after which an incomplete frame is
 //!   [`TransportError::Truncated`]. Call `poll_frame` until `Ok(None)` after every
 //!   `handle_input`: the codec keeps the unread bytes, and validates a frame's header (length
-//!   limit included) before waiting for, or allocating, its body.
+//!   limit included) before waiting for, or allocating, its body. The buffer holds exactly
+//!   what was fed and not yet returned, so a caller that polls after each read of at most
+//!   `R` bytes never has more than about `max_frame_len + R + 64` bytes buffered; the codec
+//!   itself does not refuse input.
 //! - A server codec starts without a transport and detects it from the client's first bytes
 //!   ([`Codec::transport`] tells the result): `0xef` abridged, `0xeeeeeeee` intermediate,
 //!   `0xdddddddd` padded intermediate, a length followed by a zero seq_no full, anything else
