@@ -75,16 +75,24 @@ fn check_len(len: usize) -> Result<(), IgeError> {
     }
 }
 
+type Chunk = GenericArray<u8, U16>;
+
+/// `out = a ^ b`. A byte loop over fixed-size arrays lets the compiler keep the chaining values
+/// in SIMD registers next to the AES state (a `u128` version moved them through general-purpose
+/// registers on the critical path and was about 20% slower).
 #[inline(always)]
-fn load(bytes: &[u8]) -> u128 {
-    let mut b = [0u8; BLOCK_LEN];
-    b.copy_from_slice(bytes);
-    u128::from_ne_bytes(b)
+fn xor_into(out: &mut Chunk, a: &Chunk, b: &Chunk) {
+    for i in 0..BLOCK_LEN {
+        out[i] = a[i] ^ b[i];
+    }
 }
 
 #[inline(always)]
-fn split_iv(iv: &[u8; 32]) -> (u128, u128) {
-    (load(&iv[..BLOCK_LEN]), load(&iv[BLOCK_LEN..]))
+fn split_iv(iv: &[u8; 32]) -> (Chunk, Chunk) {
+    (
+        Chunk::clone_from_slice(&iv[..BLOCK_LEN]),
+        Chunk::clone_from_slice(&iv[BLOCK_LEN..]),
+    )
 }
 
 struct IgeEncrypt<'a> {
@@ -101,14 +109,13 @@ impl BlockClosure for IgeEncrypt<'_> {
     fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
         // prev_y: previous ciphertext block, prev_x: previous plaintext block.
         let (mut prev_y, mut prev_x) = split_iv(self.iv);
-        let mut block = GenericArray::<u8, U16>::default();
+        let mut block = Chunk::default();
         for chunk in self.data.chunks_exact_mut(BLOCK_LEN) {
-            let x = load(chunk);
-            block.copy_from_slice(&(x ^ prev_y).to_ne_bytes());
+            let x = Chunk::clone_from_slice(chunk);
+            xor_into(&mut block, &x, &prev_y);
             backend.proc_block((&mut block).into());
-            let y = load(&block) ^ prev_x;
-            chunk.copy_from_slice(&y.to_ne_bytes());
-            prev_y = y;
+            xor_into(&mut prev_y, &block, &prev_x);
+            chunk.copy_from_slice(&prev_y);
             prev_x = x;
         }
     }
@@ -127,15 +134,14 @@ impl BlockClosure for IgeDecrypt<'_> {
     #[inline(always)]
     fn call<B: BlockBackend<BlockSize = U16>>(self, backend: &mut B) {
         let (mut prev_y, mut prev_x) = split_iv(self.iv);
-        let mut block = GenericArray::<u8, U16>::default();
+        let mut block = Chunk::default();
         for chunk in self.data.chunks_exact_mut(BLOCK_LEN) {
-            let y = load(chunk);
-            block.copy_from_slice(&(y ^ prev_x).to_ne_bytes());
+            let y = Chunk::clone_from_slice(chunk);
+            xor_into(&mut block, &y, &prev_x);
             backend.proc_block((&mut block).into());
-            let x = load(&block) ^ prev_y;
-            chunk.copy_from_slice(&x.to_ne_bytes());
+            xor_into(&mut prev_x, &block, &prev_y);
+            chunk.copy_from_slice(&prev_x);
             prev_y = y;
-            prev_x = x;
         }
     }
 }
