@@ -7,6 +7,7 @@
 //!
 //! Modules:
 //! - [`handshake`]: the authorization key exchange, client and server, as consuming steps.
+//! - [`session`]: the encrypted MTProto 2.0 session, client ([`session::Session`]) and server.
 //! - [`plain`]: unencrypted messages (used by the key exchange); [`msg_id`]: message ids.
 //! - [`transport`]: abridged, intermediate, padded intermediate and full framing, obfuscated2
 //!   (with MTProxy secrets), server-side transport detection and transport error codes.
@@ -17,4 +18,5 @@
 pub mod handshake;
 pub mod msg_id;
 pub mod plain;
+pub mod session;
 pub mod transport;

@@ -47,8 +47,12 @@ impl MsgIdGenerator {
 
     /// Sets the correction to `server_unix_secs - local`, as learned from `server_time` or a
     /// server message id.
+    ///
+    /// Ids generated before were by the wrong clock (the server refused those ahead of its
+    /// time), so the next id follows the corrected clock even if that is lower.
     pub fn sync_to_server_time(&mut self, now: Duration, server_unix_secs: i64) {
         self.offset_secs = server_unix_secs - now.as_secs() as i64;
+        self.last = 0;
     }
 
     /// The server's time according to the local clock and the correction, in seconds.

@@ -1,0 +1,679 @@
+//! The client role of the encrypted session.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::time::Duration;
+
+use auth_api::mtproto::{enums, functions, types};
+use mtproto_crypto::message::{decrypt_v2_message, encrypt_v2};
+use mtproto_crypto::{AuthKey, Direction};
+use rand_core::CryptoRngCore;
+use tl_wire::{Deserialize, Identifiable, Serialize};
+
+use super::replay::{ReplayVerdict, ReplayWindow};
+use super::wire::{self, Message, RpcError};
+use super::{SessionConfig, SessionError};
+use crate::msg_id::{msg_id_time, MsgIdGenerator, MsgIdKind};
+
+/// Identifies a request the application enqueued; stays the same across resends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+/// Something the application should know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// The answer to a request: the result object's bytes (gzip already unpacked), or the
+    /// RPC error.
+    Response {
+        /// The request.
+        id: RequestId,
+        /// The result.
+        result: Result<Vec<u8>, RpcError>,
+    },
+    /// A message that is not an answer (an update, for example).
+    Update {
+        /// Its TL body.
+        body: Vec<u8>,
+    },
+    /// The server started a new session (`new_session_created`): updates may have been missed.
+    NewSession {
+        /// The first message id the server saw in it.
+        first_msg_id: i64,
+    },
+    /// A request was sent again (after a reconnect or a `bad_msg_notification`).
+    Resent {
+        /// The request.
+        id: RequestId,
+        /// Why.
+        reason: ResendReason,
+    },
+}
+
+/// Why a request was sent again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResendReason {
+    /// The connection was lost before the answer came.
+    Reconnect,
+    /// `bad_server_salt` (or code 48).
+    BadSalt,
+    /// `bad_msg_notification` with this code.
+    BadMsg(i32),
+    /// The server asked for it (`msg_resend_req`) or announced an answer we never got.
+    ServerRequest,
+}
+
+/// What kind of request an outgoing message is; internal ones do not surface as events.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Purpose {
+    App(RequestId),
+    Ping,
+    FutureSalts,
+    /// A service message that expects no answer (`msg_resend_req`, `msgs_state_info`).
+    Service,
+}
+
+/// A request waiting to be sent, or sent and waiting for its answer.
+#[derive(Clone, Debug)]
+struct Request {
+    purpose: Purpose,
+    body: Vec<u8>,
+}
+
+/// The client side of an MTProto 2.0 session: builds encrypted packets, checks and
+/// dispatches incoming ones, and keeps requests until they are answered.
+///
+/// Polling order for a driver: after every input ([`Session::handle_packet`],
+/// [`Session::handle_timeout`], [`Session::enqueue`]), call [`Session::poll_transmit`] until
+/// it returns `None`, then drain [`Session::poll_event`], then sleep until
+/// [`Session::poll_timeout`]. Time must not go backwards; extra timeout calls are harmless.
+pub struct Session {
+    config: SessionConfig,
+    auth_key: AuthKey,
+    session_id: i64,
+    salt: i64,
+    future_salts: Vec<types::FutureSalt>,
+    msg_ids: MsgIdGenerator,
+    time_synced: bool,
+    /// Content-related messages sent in this session.
+    seq: i32,
+    next_request: u64,
+    queue: VecDeque<Request>,
+    /// Sent and unanswered, by msg_id.
+    pending: BTreeMap<i64, Request>,
+    /// Containers sent, with the ids they held.
+    containers: HashMap<i64, Vec<i64>>,
+    acks: Vec<i64>,
+    replay: ReplayWindow,
+    events: VecDeque<Event>,
+    next_ping: Option<Duration>,
+    ping_id: i64,
+    salts_requested: bool,
+    new_session_needed: bool,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("auth_key", &self.auth_key)
+            .field("session_id", &format_args!("{:#x}", self.session_id))
+            .field("queued", &self.queue.len())
+            .field("pending", &self.pending.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// A new session over `auth_key`. `time_offset` (server minus local seconds, from the key
+    /// exchange) marks the clock as synchronized; `session_id` must be random.
+    pub fn new(
+        config: SessionConfig,
+        auth_key: AuthKey,
+        salt: i64,
+        time_offset: Option<i64>,
+        session_id: i64,
+    ) -> Self {
+        let mut msg_ids = MsgIdGenerator::new();
+        if let Some(offset) = time_offset {
+            msg_ids.sync_to_server_time(Duration::ZERO, offset);
+        }
+        Self {
+            replay: ReplayWindow::new(config.replay_window),
+            config,
+            auth_key,
+            session_id,
+            salt,
+            future_salts: Vec::new(),
+            msg_ids,
+            time_synced: time_offset.is_some(),
+            seq: 0,
+            next_request: 0,
+            queue: VecDeque::new(),
+            pending: BTreeMap::new(),
+            containers: HashMap::new(),
+            acks: Vec::new(),
+            events: VecDeque::new(),
+            next_ping: None,
+            ping_id: 0,
+            salts_requested: false,
+            new_session_needed: false,
+        }
+    }
+
+    /// This session's id.
+    pub fn session_id(&self) -> i64 {
+        self.session_id
+    }
+
+    /// The salt used for the next message.
+    pub fn salt(&self) -> i64 {
+        self.salt
+    }
+
+    /// The authorization key.
+    pub fn auth_key(&self) -> &AuthKey {
+        &self.auth_key
+    }
+
+    /// Server time minus local time, in seconds.
+    pub fn time_offset(&self) -> i64 {
+        self.msg_ids.time_offset()
+    }
+
+    /// Requests enqueued or sent and not yet answered.
+    pub fn unanswered(&self) -> usize {
+        self.queue
+            .iter()
+            .chain(self.pending.values())
+            .filter(|r| matches!(r.purpose, Purpose::App(_)))
+            .count()
+    }
+
+    /// Enqueues a serialized request (a boxed TL function, possibly wrapped in
+    /// `invokeWithLayer`/`initConnection`).
+    pub fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        self.queue.push_back(Request {
+            purpose: Purpose::App(id),
+            body,
+        });
+        id
+    }
+
+    /// Forgets a request: it is not sent (or resent), and its answer is dropped.
+    pub fn cancel(&mut self, id: RequestId) {
+        self.queue.retain(|r| r.purpose != Purpose::App(id));
+        self.pending.retain(|_, r| r.purpose != Purpose::App(id));
+    }
+
+    /// The connection was lost: every sent and unanswered request goes back to the queue, to
+    /// be sent again with a new msg_id on the next connection (pings are dropped).
+    pub fn connection_lost(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        self.containers.clear();
+        let mut resend: Vec<Request> = pending
+            .into_values()
+            .filter(|r| r.purpose != Purpose::Ping)
+            .collect();
+        for r in &resend {
+            if let Purpose::App(id) = r.purpose {
+                self.events.push_back(Event::Resent {
+                    id,
+                    reason: ResendReason::Reconnect,
+                });
+            }
+        }
+        resend.extend(self.queue.drain(..));
+        self.queue = resend.into();
+        self.salts_requested = false;
+    }
+
+    /// The next event, if any.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When [`Session::handle_timeout`] should next be called.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        self.next_ping
+    }
+
+    /// Queues a keepalive `ping_delay_disconnect` when its time has come, and
+    /// `get_future_salts` when the known salts run low.
+    pub fn handle_timeout(&mut self, now: Duration) {
+        match self.next_ping {
+            None => self.next_ping = Some(now + self.config.ping_interval),
+            Some(at) if now >= at => {
+                self.ping_id += 1;
+                let body = functions::PingDelayDisconnect {
+                    ping_id: self.ping_id,
+                    disconnect_delay: self.config.ping_disconnect_delay,
+                }
+                .to_bytes();
+                self.pending.retain(|_, r| r.purpose != Purpose::Ping);
+                self.queue.push_back(Request {
+                    purpose: Purpose::Ping,
+                    body,
+                });
+                self.next_ping = Some(now + self.config.ping_interval);
+            }
+            Some(_) => {}
+        }
+        let server_now = self.msg_ids.server_now(now);
+        let salts_left = self
+            .future_salts
+            .iter()
+            .filter(|s| i64::from(s.valid_until) > server_now)
+            .count();
+        if salts_left < 2 && !self.salts_requested {
+            self.salts_requested = true;
+            self.queue.push_back(Request {
+                purpose: Purpose::FutureSalts,
+                body: functions::GetFutureSalts { num: 32 }.to_bytes(),
+            });
+        }
+    }
+
+    fn next_seq(&mut self, content_related: bool) -> i32 {
+        if content_related {
+            self.seq += 1;
+            self.seq * 2 - 1
+        } else {
+            self.seq * 2
+        }
+    }
+
+    fn current_salt(&mut self, now: Duration) -> i64 {
+        let server_now = self.msg_ids.server_now(now);
+        if let Some(s) = self
+            .future_salts
+            .iter()
+            .filter(|s| {
+                i64::from(s.valid_since) <= server_now && server_now < i64::from(s.valid_until)
+            })
+            .max_by_key(|s| s.valid_until)
+        {
+            self.salt = s.salt;
+        }
+        self.salt
+    }
+
+    /// The next encrypted packet to send, if there is anything to send: queued requests
+    /// (batched into a container within the configured limits) and acknowledgements.
+    pub fn poll_transmit(
+        &mut self,
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Option<Vec<u8>> {
+        if self.new_session_needed {
+            self.start_new_session(rng);
+        }
+        if self.queue.is_empty() && self.acks.is_empty() {
+            return None;
+        }
+        let mut messages = Vec::new();
+        let mut bytes = 0usize;
+        let max_messages = self
+            .config
+            .max_container_messages
+            .clamp(1, wire::MAX_CONTAINER_MESSAGES);
+        if !self.acks.is_empty() {
+            let take = self.acks.len().min(8192);
+            let msg_ids: Vec<i64> = self.acks.drain(..take).collect();
+            let body = enums::MsgsAck::from(types::MsgsAck { msg_ids }).to_bytes();
+            bytes += body.len() + wire::INNER_HEADER_LEN;
+            let msg = Message {
+                msg_id: self.msg_ids.next(now, MsgIdKind::Client),
+                seq_no: self.next_seq(false),
+                body,
+            };
+            messages.push(msg);
+        }
+        while let Some(req) = self.queue.front() {
+            let cost = req.body.len() + wire::INNER_HEADER_LEN;
+            if !messages.is_empty()
+                && (messages.len() >= max_messages
+                    || bytes + cost > self.config.max_container_bytes)
+            {
+                break;
+            }
+            let Some(req) = self.queue.pop_front() else {
+                break;
+            };
+            bytes += cost;
+            let body = self.maybe_gzip(&req.body);
+            let msg = Message {
+                msg_id: self.msg_ids.next(now, MsgIdKind::Client),
+                seq_no: self.next_seq(true),
+                body,
+            };
+            if req.purpose != Purpose::Service {
+                self.pending.insert(msg.msg_id, req);
+            }
+            messages.push(msg);
+        }
+        let salt = self.current_salt(now);
+        let outer = if messages.len() == 1 {
+            messages.pop()?
+        } else {
+            let ids = messages.iter().map(|m| m.msg_id).collect();
+            let container = Message {
+                msg_id: self.msg_ids.next(now, MsgIdKind::Client),
+                seq_no: self.next_seq(false),
+                body: wire::build_container(&messages),
+            };
+            self.containers.insert(container.msg_id, ids);
+            container
+        };
+        let plaintext = wire::plaintext(salt, self.session_id, &outer);
+        Some(encrypt_v2(
+            &self.auth_key,
+            Direction::ClientToServer,
+            &plaintext,
+            rng,
+        ))
+    }
+
+    fn maybe_gzip(&self, body: &[u8]) -> Vec<u8> {
+        match self.config.gzip_min_len {
+            Some(min) if body.len() >= min => {
+                let out = tl_wire::gzip::pack(body);
+                if out.len() < body.len() {
+                    out
+                } else {
+                    body.to_vec()
+                }
+            }
+            _ => body.to_vec(),
+        }
+    }
+
+    fn start_new_session(&mut self, rng: &mut impl CryptoRngCore) {
+        self.new_session_needed = false;
+        self.session_id = rng.next_u64() as i64;
+        self.seq = 0;
+        let pending = std::mem::take(&mut self.pending);
+        self.containers.clear();
+        let mut resend: VecDeque<Request> = pending
+            .into_values()
+            .filter(|r| r.purpose != Purpose::Ping)
+            .collect();
+        resend.extend(self.queue.drain(..));
+        self.queue = resend;
+    }
+
+    /// Decrypts and checks one packet from the server, then processes it. On error nothing
+    /// changed (security guidelines items 8 to 14; the caller should drop the connection on
+    /// [`SessionError::Decrypt`] and may ignore the others).
+    pub fn handle_packet(&mut self, now: Duration, packet: &[u8]) -> Result<(), SessionError> {
+        let msg = decrypt_v2_message(&self.auth_key, Direction::ServerToClient, packet)
+            .map_err(|_| SessionError::Decrypt)?;
+        if msg.session_id != self.session_id {
+            return Err(SessionError::WrongSession {
+                expected: self.session_id,
+                got: msg.session_id,
+            });
+        }
+        self.check_server_msg_id(now, msg.msg_id, &msg.body)?;
+        self.replay.insert(msg.msg_id);
+        self.process(
+            now,
+            Message {
+                msg_id: msg.msg_id,
+                seq_no: msg.seq_no,
+                body: msg.body,
+            },
+            true,
+        );
+        Ok(())
+    }
+
+    fn check_server_msg_id(
+        &self,
+        now: Duration,
+        msg_id: i64,
+        body: &[u8],
+    ) -> Result<(), SessionError> {
+        if msg_id & 1 != 1 {
+            return Err(SessionError::BadMsgIdParity { msg_id });
+        }
+        match self.replay.check(msg_id) {
+            ReplayVerdict::Fresh => {}
+            ReplayVerdict::Duplicate => return Err(SessionError::Replayed { msg_id }),
+            ReplayVerdict::TooOld => return Err(SessionError::TooOld { msg_id }),
+        }
+        let exempt = matches!(
+            wire::peek_id(body),
+            Some(types::BadServerSalt::CONSTRUCTOR_ID | types::BadMsgNotification::CONSTRUCTOR_ID)
+        );
+        if self.time_synced && !exempt {
+            let skew = msg_id_time(msg_id) - self.msg_ids.server_now(now);
+            if !(-300..=30).contains(&skew) {
+                return Err(SessionError::OutsideTimeWindow { msg_id, skew });
+            }
+        }
+        Ok(())
+    }
+
+    /// Processes one authenticated message (top-level, or inside a container).
+    fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
+        if msg.is_content_related() {
+            self.acks.push(msg.msg_id);
+        }
+        let body = match wire::unpack(&msg.body, self.config.max_inflated) {
+            Ok(b) => b.into_owned(),
+            Err(e) => {
+                tracing::warn!(msg_id = msg.msg_id, error = %e, "dropping a gzip_packed message");
+                return;
+            }
+        };
+        let Some(id) = wire::peek_id(&body) else {
+            tracing::warn!(msg_id = msg.msg_id, "dropping an empty message");
+            return;
+        };
+        let result = match id {
+            wire::MSG_CONTAINER_ID if top_level => self.on_container(now, &body),
+            wire::RPC_RESULT_ID => self.on_rpc_result(&body),
+            types::MsgsAck::CONSTRUCTOR_ID => Ok(()),
+            types::BadServerSalt::CONSTRUCTOR_ID => self.on_bad_server_salt(&body),
+            types::BadMsgNotification::CONSTRUCTOR_ID => self.on_bad_msg(now, msg.msg_id, &body),
+            types::NewSessionCreated::CONSTRUCTOR_ID => self.on_new_session(&body),
+            types::Pong::CONSTRUCTOR_ID => self.on_pong(&body),
+            types::FutureSalts::CONSTRUCTOR_ID => self.on_future_salts(&body),
+            types::MsgDetailedInfo::CONSTRUCTOR_ID | types::MsgNewDetailedInfo::CONSTRUCTOR_ID => {
+                self.on_detailed_info(&body)
+            }
+            types::MsgsStateReq::CONSTRUCTOR_ID => self.on_state_req(msg.msg_id, &body),
+            types::MsgResendReq::CONSTRUCTOR_ID => self.on_resend_req(&body),
+            types::MsgsStateInfo::CONSTRUCTOR_ID | types::MsgsAllInfo::CONSTRUCTOR_ID => Ok(()),
+            _ => {
+                self.events.push_back(Event::Update { body });
+                Ok(())
+            }
+        };
+        if let Err(e) = result {
+            tracing::warn!(msg_id = msg.msg_id, constructor = id, error = %e, "dropping a malformed message");
+        }
+    }
+
+    fn on_container(&mut self, now: Duration, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        for inner in wire::parse_container(body)? {
+            if inner.msg_id & 1 != 1 || self.replay.check(inner.msg_id) != ReplayVerdict::Fresh {
+                tracing::warn!(
+                    msg_id = inner.msg_id,
+                    "dropping a bad or repeated message in a container"
+                );
+                continue;
+            }
+            self.replay.insert(inner.msg_id);
+            self.process(now, inner, false);
+        }
+        Ok(())
+    }
+
+    fn on_rpc_result(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let (req_msg_id, result) = wire::parse_rpc_result(body)?;
+        let Some(req) = self.pending.remove(&req_msg_id) else {
+            tracing::debug!(req_msg_id, "answer to an unknown or cancelled request");
+            return Ok(());
+        };
+        let result = wire::unpack(result, self.config.max_inflated)?;
+        let answer = if wire::peek_id(&result) == Some(wire::RPC_ERROR_ID) {
+            Err(RpcError::parse(&result)?)
+        } else {
+            Ok(result.into_owned())
+        };
+        match req.purpose {
+            Purpose::App(id) => self
+                .events
+                .push_back(Event::Response { id, result: answer }),
+            Purpose::FutureSalts => {
+                self.salts_requested = false;
+                if let Ok(body) = answer {
+                    self.on_future_salts(&body)?;
+                }
+            }
+            Purpose::Ping | Purpose::Service => {}
+        }
+        Ok(())
+    }
+
+    /// Sends `msg_id` again (or every message of the container `msg_id`).
+    fn resend(&mut self, msg_id: i64, reason: ResendReason) {
+        let ids = self
+            .containers
+            .remove(&msg_id)
+            .unwrap_or_else(|| vec![msg_id]);
+        for id in ids.into_iter().rev() {
+            if let Some(req) = self.pending.remove(&id) {
+                if let Purpose::App(rid) = req.purpose {
+                    self.events.push_back(Event::Resent { id: rid, reason });
+                }
+                self.queue.push_front(req);
+            }
+        }
+    }
+
+    fn on_bad_server_salt(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let enums::BadMsgNotification::BadServerSalt(bad) =
+            enums::BadMsgNotification::from_bytes(body)?
+        else {
+            return Ok(());
+        };
+        self.salt = bad.new_server_salt;
+        self.future_salts.clear();
+        self.resend(bad.bad_msg_id, ResendReason::BadSalt);
+        Ok(())
+    }
+
+    fn on_bad_msg(
+        &mut self,
+        now: Duration,
+        server_msg_id: i64,
+        body: &[u8],
+    ) -> Result<(), tl_wire::DecodeError> {
+        let enums::BadMsgNotification::BadMsgNotification(bad) =
+            enums::BadMsgNotification::from_bytes(body)?
+        else {
+            return Ok(());
+        };
+        match bad.error_code {
+            16 | 17 => {
+                // Our clock is off: take the server's from its message id, then resend.
+                self.msg_ids
+                    .sync_to_server_time(now, msg_id_time(server_msg_id));
+                self.time_synced = true;
+            }
+            32 | 33 => {
+                // seq_no out of step: start a fresh session, resending everything pending.
+                self.new_session_needed = true;
+            }
+            18 | 19 | 20 | 34 | 35 | 48 | 64 => {}
+            code => tracing::warn!(code, "unknown bad_msg_notification code"),
+        }
+        self.resend(bad.bad_msg_id, ResendReason::BadMsg(bad.error_code));
+        Ok(())
+    }
+
+    fn on_new_session(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let enums::NewSession::Created(new) = enums::NewSession::from_bytes(body)?;
+        self.salt = new.server_salt;
+        self.events.push_back(Event::NewSession {
+            first_msg_id: new.first_msg_id,
+        });
+        Ok(())
+    }
+
+    fn on_pong(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let enums::Pong::Pong(pong) = enums::Pong::from_bytes(body)?;
+        if let Some(req) = self.pending.get(&pong.msg_id) {
+            if req.purpose == Purpose::Ping {
+                self.pending.remove(&pong.msg_id);
+            }
+        }
+        Ok(())
+    }
+
+    fn on_future_salts(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let enums::FutureSalts::FutureSalts(salts) = enums::FutureSalts::from_bytes(body)?;
+        if let Some(req) = self.pending.get(&salts.req_msg_id) {
+            if req.purpose == Purpose::FutureSalts {
+                self.pending.remove(&salts.req_msg_id);
+            }
+        }
+        self.salts_requested = false;
+        self.future_salts = salts.salts.0;
+        Ok(())
+    }
+
+    fn on_detailed_info(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let answer_msg_id = match enums::MsgDetailedInfo::from_bytes(body)? {
+            enums::MsgDetailedInfo::MsgDetailedInfo(i) => i.answer_msg_id,
+            enums::MsgDetailedInfo::MsgNewDetailedInfo(i) => i.answer_msg_id,
+        };
+        if self.replay.contains(answer_msg_id) {
+            self.acks.push(answer_msg_id);
+        } else {
+            // We never got the answer: ask for it again.
+            let body = enums::MsgResendReq::from(types::MsgResendReq {
+                msg_ids: vec![answer_msg_id],
+            })
+            .to_bytes();
+            self.queue.push_back(Request {
+                purpose: Purpose::Service,
+                body,
+            });
+        }
+        Ok(())
+    }
+
+    fn on_state_req(&mut self, msg_id: i64, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let enums::MsgsStateReq::MsgsStateReq(req) = enums::MsgsStateReq::from_bytes(body)?;
+        // One byte per id: 4 = received, 1 = nothing is known about it.
+        let info: Vec<u8> = req
+            .msg_ids
+            .iter()
+            .map(|id| if self.replay.contains(*id) { 4 } else { 1 })
+            .collect();
+        let body = enums::MsgsStateInfo::from(types::MsgsStateInfo {
+            req_msg_id: msg_id,
+            info,
+        })
+        .to_bytes();
+        self.queue.push_back(Request {
+            purpose: Purpose::Service,
+            body,
+        });
+        Ok(())
+    }
+
+    fn on_resend_req(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+        let ids = match enums::MsgResendReq::from_bytes(body)? {
+            enums::MsgResendReq::MsgResendReq(r) => r.msg_ids,
+            enums::MsgResendReq::MsgResendAnsReq(r) => r.msg_ids,
+        };
+        for id in ids {
+            self.resend(id, ResendReason::ServerRequest);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,364 @@
+//! The server role of the encrypted session, for the test DC: checks client packets, answers
+//! the service messages itself (pings, future salts, state requests, destroy_session), sends
+//! `bad_server_salt` / `bad_msg_notification` when a client gets salt, time or ids wrong, and
+//! hands every other request to the application.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use auth_api::mtproto::{enums, functions, types};
+use mtproto_crypto::message::{decrypt_v2_message, encrypt_v2};
+use mtproto_crypto::{AuthKey, Direction};
+use rand_core::CryptoRngCore;
+use tl_wire::{Deserialize, Identifiable, Serialize};
+
+use super::replay::{ReplayVerdict, ReplayWindow};
+use super::wire::{self, Message, RpcError};
+use super::{SessionConfig, SessionError};
+use crate::msg_id::{msg_id_time, MsgIdGenerator, MsgIdKind};
+
+/// What the application serving requests must act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// A request to answer with [`ServerSession::respond`] or [`ServerSession::respond_error`].
+    Request {
+        /// Its message id (the `req_msg_id` of the answer).
+        msg_id: i64,
+        /// The request's TL body (gzip unpacked).
+        body: Vec<u8>,
+    },
+    /// The client started a new session.
+    NewSession {
+        /// Its id.
+        session_id: i64,
+    },
+}
+
+/// One message waiting to be sent.
+#[derive(Debug)]
+struct Outgoing {
+    body: Vec<u8>,
+    content_related: bool,
+    kind: MsgIdKind,
+}
+
+/// The server side of an MTProto 2.0 session over one authorization key.
+pub struct ServerSession {
+    config: SessionConfig,
+    auth_key: AuthKey,
+    salt: i64,
+    session_id: Option<i64>,
+    msg_ids: MsgIdGenerator,
+    seq: i32,
+    replay: ReplayWindow,
+    outgoing: VecDeque<Outgoing>,
+    acks: Vec<i64>,
+    events: VecDeque<ServerEvent>,
+}
+
+impl std::fmt::Debug for ServerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerSession")
+            .field("auth_key", &self.auth_key)
+            .field("session_id", &self.session_id)
+            .field("outgoing", &self.outgoing.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl ServerSession {
+    /// A session over `auth_key` that accepts `salt`.
+    pub fn new(config: SessionConfig, auth_key: AuthKey, salt: i64) -> Self {
+        Self {
+            replay: ReplayWindow::new(config.replay_window),
+            config,
+            auth_key,
+            salt,
+            session_id: None,
+            msg_ids: MsgIdGenerator::new(),
+            seq: 0,
+            outgoing: VecDeque::new(),
+            acks: Vec::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The salt clients must use; changing it makes the next client message get a
+    /// `bad_server_salt`.
+    pub fn set_salt(&mut self, salt: i64) {
+        self.salt = salt;
+    }
+
+    /// The current salt.
+    pub fn salt(&self) -> i64 {
+        self.salt
+    }
+
+    /// The client's session id, once a message arrived.
+    pub fn session_id(&self) -> Option<i64> {
+        self.session_id
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Answers request `req_msg_id` with the serialized result object.
+    pub fn respond(&mut self, req_msg_id: i64, result: &[u8]) {
+        self.push(
+            wire::build_rpc_result(req_msg_id, result),
+            true,
+            MsgIdKind::ServerReply,
+        );
+    }
+
+    /// Answers request `req_msg_id` with an RPC error.
+    pub fn respond_error(&mut self, req_msg_id: i64, error: &RpcError) {
+        self.respond(req_msg_id, &error.to_bytes());
+    }
+
+    /// Sends a message that is not an answer (an update).
+    pub fn push_update(&mut self, body: Vec<u8>) {
+        self.push(body, true, MsgIdKind::ServerOther);
+    }
+
+    fn push(&mut self, body: Vec<u8>, content_related: bool, kind: MsgIdKind) {
+        self.outgoing.push_back(Outgoing {
+            body,
+            content_related,
+            kind,
+        });
+    }
+
+    /// Decrypts and checks a client packet, answers service messages, and queues events for
+    /// requests. Client mistakes that the protocol reports (salt, time, ids) are answered with
+    /// `bad_server_salt`/`bad_msg_notification` and return `Ok`.
+    pub fn handle_packet(&mut self, now: Duration, packet: &[u8]) -> Result<(), SessionError> {
+        let msg = decrypt_v2_message(&self.auth_key, Direction::ClientToServer, packet)
+            .map_err(|_| SessionError::Decrypt)?;
+        match self.replay.check(msg.msg_id) {
+            ReplayVerdict::Fresh => {}
+            ReplayVerdict::Duplicate => return Err(SessionError::Replayed { msg_id: msg.msg_id }),
+            ReplayVerdict::TooOld => return Err(SessionError::TooOld { msg_id: msg.msg_id }),
+        }
+        if self.session_id != Some(msg.session_id) {
+            self.session_id = Some(msg.session_id);
+            self.seq = 0;
+            let created = enums::NewSession::from(types::NewSessionCreated {
+                first_msg_id: msg.msg_id,
+                unique_id: msg.session_id ^ msg.msg_id,
+                server_salt: self.salt,
+            });
+            self.push(created.to_bytes(), true, MsgIdKind::ServerOther);
+            self.events.push_back(ServerEvent::NewSession {
+                session_id: msg.session_id,
+            });
+        }
+        if let Some(code) = self.msg_id_problem(now, msg.msg_id) {
+            self.bad_msg(msg.msg_id, msg.seq_no, code);
+            return Ok(());
+        }
+        if msg.salt != self.salt {
+            let bad = enums::BadMsgNotification::from(types::BadServerSalt {
+                bad_msg_id: msg.msg_id,
+                bad_msg_seqno: msg.seq_no,
+                error_code: 48,
+                new_server_salt: self.salt,
+            });
+            self.push(bad.to_bytes(), false, MsgIdKind::ServerReply);
+            return Ok(());
+        }
+        self.replay.insert(msg.msg_id);
+        self.process(
+            Message {
+                msg_id: msg.msg_id,
+                seq_no: msg.seq_no,
+                body: msg.body,
+            },
+            true,
+        );
+        Ok(())
+    }
+
+    /// The `bad_msg_notification` code for a client msg_id, if it is wrong.
+    fn msg_id_problem(&self, now: Duration, msg_id: i64) -> Option<i32> {
+        if msg_id % 4 != 0 {
+            return Some(18);
+        }
+        let skew = msg_id_time(msg_id) - now.as_secs() as i64;
+        if skew > 30 {
+            Some(17)
+        } else if skew < -300 {
+            Some(16)
+        } else {
+            None
+        }
+    }
+
+    fn bad_msg(&mut self, msg_id: i64, seq_no: i32, code: i32) {
+        let bad = enums::BadMsgNotification::from(types::BadMsgNotification {
+            bad_msg_id: msg_id,
+            bad_msg_seqno: seq_no,
+            error_code: code,
+        });
+        self.push(bad.to_bytes(), false, MsgIdKind::ServerReply);
+    }
+
+    fn process(&mut self, msg: Message, top_level: bool) {
+        if msg.is_content_related() {
+            self.acks.push(msg.msg_id);
+        }
+        let body = match wire::unpack(&msg.body, self.config.max_inflated) {
+            Ok(b) => b.into_owned(),
+            Err(_) => return,
+        };
+        let result = match wire::peek_id(&body) {
+            Some(wire::MSG_CONTAINER_ID) if top_level => {
+                wire::parse_container(&body).map(|inner| {
+                    for m in inner {
+                        if m.msg_id % 4 != 0 {
+                            self.bad_msg(m.msg_id, m.seq_no, 18);
+                        } else if self.replay.check(m.msg_id) == ReplayVerdict::Fresh {
+                            self.replay.insert(m.msg_id);
+                            self.process(m, false);
+                        }
+                    }
+                })
+            }
+            Some(wire::MSG_CONTAINER_ID) => {
+                self.bad_msg(msg.msg_id, msg.seq_no, 64);
+                Ok(())
+            }
+            Some(types::MsgsAck::CONSTRUCTOR_ID | types::MsgResendReq::CONSTRUCTOR_ID) => Ok(()),
+            Some(types::MsgsStateInfo::CONSTRUCTOR_ID) => Ok(()),
+            Some(functions::Ping::CONSTRUCTOR_ID) => {
+                functions::Ping::from_bytes(&body).map(|p| self.pong(msg.msg_id, p.ping_id))
+            }
+            Some(functions::PingDelayDisconnect::CONSTRUCTOR_ID) => {
+                functions::PingDelayDisconnect::from_bytes(&body)
+                    .map(|p| self.pong(msg.msg_id, p.ping_id))
+            }
+            Some(functions::GetFutureSalts::CONSTRUCTOR_ID) => {
+                functions::GetFutureSalts::from_bytes(&body)
+                    .map(|g| self.future_salts(msg.msg_id, g.num))
+            }
+            Some(functions::DestroySession::CONSTRUCTOR_ID) => {
+                functions::DestroySession::from_bytes(&body).map(|d| {
+                    let answer = enums::DestroySessionRes::from(types::DestroySessionNone {
+                        session_id: d.session_id,
+                    });
+                    self.respond(msg.msg_id, &answer.to_bytes());
+                })
+            }
+            Some(_) => {
+                self.events.push_back(ServerEvent::Request {
+                    msg_id: msg.msg_id,
+                    body,
+                });
+                Ok(())
+            }
+            None => Ok(()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(msg_id = msg.msg_id, error = %e, "dropping a malformed client message");
+        }
+    }
+
+    fn pong(&mut self, msg_id: i64, ping_id: i64) {
+        // `pong` goes bare, not inside rpc_result, as Telegram's servers send it.
+        let pong = enums::Pong::from(types::Pong { msg_id, ping_id });
+        self.push(pong.to_bytes(), true, MsgIdKind::ServerReply);
+    }
+
+    fn future_salts(&mut self, req_msg_id: i64, num: i32) {
+        let now = self.msg_ids.server_now(Duration::ZERO).max(0) as i32;
+        let num = num.clamp(1, 64);
+        // The current salt first, then salts derived from it (the test DC rotates none itself).
+        let salts = (0..num)
+            .map(|i| types::FutureSalt {
+                valid_since: now.saturating_add(i * 3600),
+                valid_until: now.saturating_add((i + 1) * 3600),
+                salt: if i == 0 {
+                    self.salt
+                } else {
+                    self.salt.wrapping_add(i64::from(i))
+                },
+            })
+            .collect::<Vec<_>>();
+        let answer = enums::FutureSalts::from(types::FutureSalts {
+            req_msg_id,
+            now,
+            salts: salts.into(),
+        });
+        self.push(answer.to_bytes(), true, MsgIdKind::ServerReply);
+    }
+
+    fn next_seq(&mut self, content_related: bool) -> i32 {
+        if content_related {
+            self.seq += 1;
+            self.seq * 2 - 1
+        } else {
+            self.seq * 2
+        }
+    }
+
+    /// The next encrypted packet for the client, if anything is waiting.
+    pub fn poll_transmit(
+        &mut self,
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Option<Vec<u8>> {
+        let session_id = self.session_id?;
+        if self.outgoing.is_empty() && self.acks.is_empty() {
+            return None;
+        }
+        let mut messages = Vec::new();
+        if !self.acks.is_empty() {
+            let take = self.acks.len().min(8192);
+            let msg_ids: Vec<i64> = self.acks.drain(..take).collect();
+            let body = enums::MsgsAck::from(types::MsgsAck { msg_ids }).to_bytes();
+            let msg_id = self.msg_ids.next(now, MsgIdKind::ServerOther);
+            let seq_no = self.next_seq(false);
+            messages.push(Message {
+                msg_id,
+                seq_no,
+                body,
+            });
+        }
+        let max = self
+            .config
+            .max_container_messages
+            .clamp(1, wire::MAX_CONTAINER_MESSAGES);
+        while messages.len() < max {
+            let Some(out) = self.outgoing.pop_front() else {
+                break;
+            };
+            let msg_id = self.msg_ids.next(now, out.kind);
+            let seq_no = self.next_seq(out.content_related);
+            messages.push(Message {
+                msg_id,
+                seq_no,
+                body: out.body,
+            });
+        }
+        let outer = if messages.len() == 1 {
+            messages.pop()?
+        } else {
+            let msg_id = self.msg_ids.next(now, MsgIdKind::ServerOther);
+            let seq_no = self.next_seq(false);
+            Message {
+                msg_id,
+                seq_no,
+                body: wire::build_container(&messages),
+            }
+        };
+        let plaintext = wire::plaintext(self.salt, session_id, &outer);
+        Some(encrypt_v2(
+            &self.auth_key,
+            Direction::ServerToClient,
+            &plaintext,
+            rng,
+        ))
+    }
+}

@@ -1,0 +1,206 @@
+//! The message layer shared by both roles: inner-message headers, containers, `rpc_result`,
+//! and the ids of the service messages that `mtproto.tl` leaves to be parsed by hand.
+
+use tl_wire::{DecodeError, Reader};
+
+/// `msg_container#73f1f8dc messages:vector<%Message> = MessageContainer;`
+pub const MSG_CONTAINER_ID: u32 = 0x73f1_f8dc;
+/// `rpc_result#f35c6d01 req_msg_id:long result:Object = RpcResult;`
+pub const RPC_RESULT_ID: u32 = 0xf35c_6d01;
+/// `rpc_error#2144ca19 error_code:int error_message:string = RpcError;`
+pub const RPC_ERROR_ID: u32 = 0x2144_ca19;
+/// `gzip_packed#3072cfa1 packed_data:bytes = Object;`
+pub const GZIP_PACKED_ID: u32 = tl_wire::GZIP_PACKED_ID;
+
+/// Most messages one container may hold (Telegram's limit is 1020).
+pub const MAX_CONTAINER_MESSAGES: usize = 1020;
+/// Bytes of an inner message header in a container: msg_id, seqno, bytes.
+pub const INNER_HEADER_LEN: usize = 16;
+/// Bytes of the plaintext header of an encrypted message: salt, session_id, msg_id, seq_no, length.
+pub const PLAINTEXT_HEADER_LEN: usize = 32;
+
+/// One message: its id, sequence number and TL body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Message {
+    /// The message id.
+    pub msg_id: i64,
+    /// The sequence number (odd when content-related).
+    pub seq_no: i32,
+    /// The TL body.
+    pub body: Vec<u8>,
+}
+
+impl Message {
+    /// Whether the peer must acknowledge it.
+    pub fn is_content_related(&self) -> bool {
+        self.seq_no & 1 == 1
+    }
+}
+
+/// The constructor id at the start of `body`, if it has four bytes.
+pub fn peek_id(body: &[u8]) -> Option<u32> {
+    Reader::new(body).peek_u32().ok()
+}
+
+/// Parses the body of a `msg_container` (after its constructor id has been checked).
+///
+/// Counts and lengths are checked against the input before anything is allocated.
+pub fn parse_container(body: &[u8]) -> Result<Vec<Message>, DecodeError> {
+    let mut r = Reader::new(body);
+    r.expect_id(MSG_CONTAINER_ID, "msg_container")?;
+    let count = r.read_i32()?;
+    let at = r.position();
+    let max_by_len = r.remaining() / INNER_HEADER_LEN;
+    if count < 0 || count as usize > MAX_CONTAINER_MESSAGES.min(max_by_len) {
+        return Err(DecodeError::VectorTooLong {
+            count: count as u32,
+            at,
+            remaining: r.remaining(),
+        });
+    }
+    let mut out = Vec::with_capacity(count as usize);
+    for _ in 0..count {
+        let msg_id = r.read_i64()?;
+        let seq_no = r.read_i32()?;
+        let len = r.read_i32()?;
+        let at = r.position();
+        if len < 0 || len as usize > r.remaining() {
+            return Err(DecodeError::LengthPrefixTooLarge {
+                at,
+                len: len as u32 as usize,
+                remaining: r.remaining(),
+            });
+        }
+        let body = r.read_raw(len as usize)?.to_vec();
+        out.push(Message {
+            msg_id,
+            seq_no,
+            body,
+        });
+    }
+    r.expect_end()?;
+    Ok(out)
+}
+
+/// Builds a `msg_container` body from `messages`.
+pub fn build_container(messages: &[Message]) -> Vec<u8> {
+    let len: usize = messages
+        .iter()
+        .map(|m| INNER_HEADER_LEN + m.body.len())
+        .sum();
+    let mut out = Vec::with_capacity(8 + len);
+    out.extend_from_slice(&MSG_CONTAINER_ID.to_le_bytes());
+    out.extend_from_slice(&(messages.len() as i32).to_le_bytes());
+    for m in messages {
+        out.extend_from_slice(&m.msg_id.to_le_bytes());
+        out.extend_from_slice(&m.seq_no.to_le_bytes());
+        out.extend_from_slice(&(m.body.len() as i32).to_le_bytes());
+        out.extend_from_slice(&m.body);
+    }
+    out
+}
+
+/// Splits an `rpc_result` body into `req_msg_id` and the result object's bytes.
+pub fn parse_rpc_result(body: &[u8]) -> Result<(i64, &[u8]), DecodeError> {
+    let mut r = Reader::new(body);
+    r.expect_id(RPC_RESULT_ID, "rpc_result")?;
+    let req_msg_id = r.read_i64()?;
+    Ok((req_msg_id, r.read_rest()))
+}
+
+/// Builds an `rpc_result` body.
+pub fn build_rpc_result(req_msg_id: i64, result: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(12 + result.len());
+    out.extend_from_slice(&RPC_RESULT_ID.to_le_bytes());
+    out.extend_from_slice(&req_msg_id.to_le_bytes());
+    out.extend_from_slice(result);
+    out
+}
+
+/// The plaintext of an encrypted message: header, then the body (padding is added by the
+/// encryption).
+pub fn plaintext(salt: i64, session_id: i64, msg: &Message) -> Vec<u8> {
+    let mut out = Vec::with_capacity(PLAINTEXT_HEADER_LEN + msg.body.len());
+    out.extend_from_slice(&salt.to_le_bytes());
+    out.extend_from_slice(&session_id.to_le_bytes());
+    out.extend_from_slice(&msg.msg_id.to_le_bytes());
+    out.extend_from_slice(&msg.seq_no.to_le_bytes());
+    out.extend_from_slice(&(msg.body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&msg.body);
+    out
+}
+
+/// Unwraps `gzip_packed` around `body` if present (either framing), capped at `limit` bytes.
+pub fn unpack(body: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, DecodeError> {
+    if peek_id(body) != Some(GZIP_PACKED_ID) {
+        return Ok(std::borrow::Cow::Borrowed(body));
+    }
+    let mut r = Reader::new(body);
+    r.read_u32()?;
+    let packed = r.read_bytes_ref()?;
+    Ok(std::borrow::Cow::Owned(tl_wire::gzip::inflate(
+        packed, limit,
+    )?))
+}
+
+/// An RPC error: `error_code` and `error_message` split into name and numeric value
+/// (`FLOOD_WAIT_17` → `FLOOD_WAIT`, `Some(17)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RpcError {
+    /// The HTTP-like code (400, 401, 420, 500, ...; 303 for DC migration).
+    pub code: i32,
+    /// The message without its numeric suffix (`PHONE_MIGRATE`).
+    pub name: String,
+    /// The numeric suffix (`2` in `PHONE_MIGRATE_2`), if any.
+    pub value: Option<u32>,
+    /// The message as sent.
+    pub message: String,
+}
+
+impl RpcError {
+    /// Splits `message` into name and value.
+    pub fn new(code: i32, message: String) -> Self {
+        let (name, value) = match message.rsplit_once('_') {
+            Some((name, digits))
+                if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                match digits.parse() {
+                    Ok(v) => (name.to_string(), Some(v)),
+                    Err(_) => (message.clone(), None),
+                }
+            }
+            _ => (message.clone(), None),
+        };
+        Self {
+            code,
+            name,
+            value,
+            message,
+        }
+    }
+
+    /// Parses an `rpc_error` object.
+    pub fn parse(body: &[u8]) -> Result<Self, DecodeError> {
+        let mut r = Reader::new(body);
+        r.expect_id(RPC_ERROR_ID, "rpc_error")?;
+        let code = r.read_i32()?;
+        let message = r.read_string()?;
+        Ok(Self::new(code, message))
+    }
+
+    /// The `rpc_error` object.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = RPC_ERROR_ID.to_le_bytes().to_vec();
+        out.extend_from_slice(&self.code.to_le_bytes());
+        tl_wire::write_bytes(&mut out, self.message.as_bytes());
+        out
+    }
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "RPC error {}: {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for RpcError {}

@@ -1,0 +1,665 @@
+//! The encrypted session: client against the server role with a virtual clock, plus crafted
+//! server packets for each service message and each incoming check (security guidelines 8-14).
+
+use std::time::Duration;
+
+use auth_api::mtproto::{enums, functions, types};
+use auth_api::{Deserialize, Serialize};
+use mtproto_crypto::keys::{derive_v2, msg_key_v2};
+use mtproto_crypto::{AuthKey, Direction};
+use mtproto_proto::session::wire::{self, Message};
+use mtproto_proto::session::{
+    Event, ResendReason, RpcError, ServerEvent, ServerSession, Session, SessionConfig, SessionError,
+};
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+
+const T0: Duration = Duration::from_secs(1_700_000_000);
+const SESSION_ID: i64 = 0x1122_3344_5566_7788;
+const SALT: i64 = 0x0102_0304_0506_0708;
+
+fn key() -> AuthKey {
+    let mut k = [0u8; 256];
+    ChaCha20Rng::seed_from_u64(1).fill_bytes(&mut k);
+    AuthKey::from_bytes(k)
+}
+
+/// A client and a server session over one key, a virtual clock, and a seeded RNG.
+struct Pair {
+    client: Session,
+    server: ServerSession,
+    now: Duration,
+    rng: ChaCha20Rng,
+    /// Packets the client sent (for tests that replay or inspect them).
+    sent: Vec<Vec<u8>>,
+}
+
+impl Pair {
+    fn new(config: SessionConfig) -> Self {
+        Self {
+            client: Session::new(config.clone(), key(), SALT, Some(0), SESSION_ID),
+            server: ServerSession::new(config, key(), SALT),
+            now: T0,
+            rng: ChaCha20Rng::seed_from_u64(2),
+            sent: Vec::new(),
+        }
+    }
+
+    /// Delivers everything the client has to the server; returns the packet count.
+    fn client_to_server(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(p) = self.client.poll_transmit(self.now, &mut self.rng) {
+            self.server
+                .handle_packet(self.now, &p)
+                .expect("server accepts");
+            self.sent.push(p);
+            n += 1;
+        }
+        n
+    }
+
+    fn server_to_client(&mut self) -> usize {
+        let mut n = 0;
+        while let Some(p) = self.server.poll_transmit(self.now, &mut self.rng) {
+            self.client
+                .handle_packet(self.now, &p)
+                .expect("client accepts");
+            n += 1;
+        }
+        n
+    }
+
+    /// Server requests (answering none).
+    fn server_requests(&mut self) -> Vec<(i64, Vec<u8>)> {
+        let mut out = Vec::new();
+        while let Some(e) = self.server.poll_event() {
+            if let ServerEvent::Request { msg_id, body } = e {
+                out.push((msg_id, body));
+            }
+        }
+        out
+    }
+
+    fn client_events(&mut self) -> Vec<Event> {
+        std::iter::from_fn(|| self.client.poll_event()).collect()
+    }
+
+    /// Runs both ways until nothing moves, answering every request with `answer(body)`.
+    fn drive(&mut self, answer: impl Fn(&[u8]) -> Result<Vec<u8>, RpcError>) {
+        for _ in 0..16 {
+            let moved = self.client_to_server();
+            for (msg_id, body) in self.server_requests() {
+                match answer(&body) {
+                    Ok(r) => self.server.respond(msg_id, &r),
+                    Err(e) => self.server.respond_error(msg_id, &e),
+                }
+            }
+            if moved + self.server_to_client() == 0 {
+                return;
+            }
+        }
+        panic!("the sessions did not settle");
+    }
+}
+
+fn echo(body: &[u8]) -> Result<Vec<u8>, RpcError> {
+    Ok(body.to_vec())
+}
+
+fn responses(events: &[Event]) -> Vec<(u64, Result<Vec<u8>, RpcError>)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Response { id, result } => Some((id.0, result.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn request(n: i64) -> Vec<u8> {
+    functions::Ping { ping_id: n }
+        .to_bytes()
+        .iter()
+        .map(|b| b ^ 0x55)
+        .collect()
+}
+
+#[test]
+fn request_gets_its_response_and_both_sides_ack() {
+    let mut p = Pair::new(SessionConfig::default());
+    let id = p.client.enqueue(request(1));
+    p.drive(echo);
+    let events = p.client_events();
+    assert!(events.contains(&Event::NewSession {
+        first_msg_id: events_first_msg_id(&events)
+    }));
+    assert_eq!(responses(&events), vec![(id.0, Ok(request(1)))]);
+    assert_eq!(p.client.unanswered(), 0);
+}
+
+fn events_first_msg_id(events: &[Event]) -> i64 {
+    events
+        .iter()
+        .find_map(|e| match e {
+            Event::NewSession { first_msg_id } => Some(*first_msg_id),
+            _ => None,
+        })
+        .expect("new_session_created reached the client")
+}
+
+#[test]
+fn requests_are_batched_in_containers_within_limits() {
+    let config = SessionConfig {
+        max_container_messages: 3,
+        ..SessionConfig::default()
+    };
+    let mut p = Pair::new(config);
+    let ids: Vec<_> = (0..7).map(|i| p.client.enqueue(request(i))).collect();
+    assert_eq!(
+        p.client_to_server(),
+        3,
+        "7 requests in containers of at most 3"
+    );
+    let got = p.server_requests();
+    assert_eq!(got.len(), 7);
+    assert!(got.windows(2).all(|w| w[0].0 < w[1].0), "ids increase");
+    for (i, (_, body)) in got.iter().enumerate() {
+        assert_eq!(body, &request(i as i64));
+    }
+    for (msg_id, body) in got {
+        p.server.respond(msg_id, &body);
+    }
+    p.server_to_client();
+    let r = responses(&p.client_events());
+    assert_eq!(r.len(), 7);
+    assert_eq!(
+        r.iter().map(|x| x.0).collect::<Vec<_>>(),
+        ids.iter().map(|i| i.0).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn rpc_error_is_split_into_name_and_value() {
+    let mut p = Pair::new(SessionConfig::default());
+    let id = p.client.enqueue(request(1));
+    p.drive(|_| Err(RpcError::new(420, "FLOOD_WAIT_17".into())));
+    let r = responses(&p.client_events());
+    let Err(e) = &r[0].1 else {
+        panic!("expected an error")
+    };
+    assert_eq!(r[0].0, id.0);
+    assert_eq!(
+        (e.code, e.name.as_str(), e.value),
+        (420, "FLOOD_WAIT", Some(17))
+    );
+    assert_eq!(RpcError::new(400, "PHONE_CODE_INVALID".into()).value, None);
+    assert_eq!(
+        RpcError::new(303, "PHONE_MIGRATE_2".into()).name,
+        "PHONE_MIGRATE"
+    );
+}
+
+#[test]
+fn gzip_packed_both_ways_and_both_framings() {
+    let config = SessionConfig {
+        gzip_min_len: Some(64),
+        ..SessionConfig::default()
+    };
+    let mut p = Pair::new(config);
+    let big = vec![7u8; 4000];
+    p.client.enqueue(big.clone());
+    p.client_to_server();
+    let got = p.server_requests();
+    assert_eq!(got[0].1, big, "the server sees the unpacked request");
+    assert!(p.sent[0].len() < 1000, "the request went compressed");
+    // Answers packed with gzip framing and with zlib framing both arrive unpacked.
+    let gz = tl_wire::gzip::pack(&big);
+    let mut zlib = Vec::new();
+    {
+        use std::io::Write;
+        let mut e = flate2::write::ZlibEncoder::new(&mut zlib, flate2::Compression::default());
+        e.write_all(&big).unwrap();
+        e.finish().unwrap();
+    }
+    let id2 = p.client.enqueue(request(2));
+    p.client_to_server();
+    let second = p.server_requests();
+    p.server.respond(got[0].0, &gz);
+    p.server.respond(second[0].0, &gzip_packed(&zlib));
+    p.server_to_client();
+    let r = responses(&p.client_events());
+    assert_eq!(r.len(), 2);
+    assert!(r.iter().all(|(_, res)| res.as_ref() == Ok(&big)));
+    assert_eq!(r[1].0, id2.0);
+}
+
+fn gzip_packed(data: &[u8]) -> Vec<u8> {
+    let mut out = wire::GZIP_PACKED_ID.to_le_bytes().to_vec();
+    tl_wire::write_bytes(&mut out, data);
+    out
+}
+
+#[test]
+fn bad_server_salt_is_recovered_transparently() {
+    let mut p = Pair::new(SessionConfig::default());
+    p.client.enqueue(request(0));
+    p.drive(echo);
+    p.client_events();
+    p.server.set_salt(0x7777);
+    let id = p.client.enqueue(request(1));
+    p.drive(echo);
+    let events = p.client_events();
+    assert!(events.contains(&Event::Resent {
+        id,
+        reason: ResendReason::BadSalt
+    }));
+    assert_eq!(
+        responses(&events),
+        vec![(id.0, Ok(request(1)))],
+        "answered exactly once"
+    );
+    assert_eq!(p.client.salt(), 0x7777);
+}
+
+#[test]
+fn bad_msg_16_and_17_resync_the_clock_and_resend() {
+    for (skew, code) in [(400i64, 16), (-100, 17)] {
+        let config = SessionConfig::default();
+        let mut p = Pair::new(config.clone());
+        // A client whose clock is off and not yet synchronized.
+        p.client = Session::new(config, key(), SALT, None, SESSION_ID);
+        let client_now = Duration::from_secs((T0.as_secs() as i64 - skew) as u64);
+        let id = p.client.enqueue(request(1));
+        let packet = p.client.poll_transmit(client_now, &mut p.rng).unwrap();
+        p.server.handle_packet(T0, &packet).unwrap();
+        assert!(
+            p.server_requests().is_empty(),
+            "the server refused the message"
+        );
+        while let Some(pk) = p.server.poll_transmit(T0, &mut p.rng) {
+            p.client.handle_packet(client_now, &pk).unwrap();
+        }
+        assert_eq!(
+            p.client.time_offset(),
+            skew,
+            "clock taken from the server msg_id"
+        );
+        let resend = p.client.poll_transmit(client_now, &mut p.rng).unwrap();
+        p.server.handle_packet(T0, &resend).unwrap();
+        let got = p.server_requests();
+        assert_eq!(got.len(), 1, "code {code}: resent and accepted");
+        p.server.respond(got[0].0, &got[0].1);
+        while let Some(pk) = p.server.poll_transmit(T0, &mut p.rng) {
+            p.client.handle_packet(client_now, &pk).unwrap();
+        }
+        let events = p.client_events();
+        assert!(events.contains(&Event::Resent {
+            id,
+            reason: ResendReason::BadMsg(code)
+        }));
+        assert_eq!(responses(&events).len(), 1);
+    }
+}
+
+#[test]
+fn connection_loss_resends_unanswered_requests_once() {
+    let mut p = Pair::new(SessionConfig::default());
+    let answered = p.client.enqueue(request(1));
+    p.drive(echo);
+    let lost = p.client.enqueue(request(2));
+    // Sent, but the connection drops before the server gets it.
+    let dropped = p.client.poll_transmit(p.now, &mut p.rng).unwrap();
+    p.client.connection_lost();
+    p.drive(echo);
+    let events = p.client_events();
+    assert!(events.contains(&Event::Resent {
+        id: lost,
+        reason: ResendReason::Reconnect
+    }));
+    let r = responses(&events);
+    assert_eq!(r.iter().filter(|x| x.0 == lost.0).count(), 1);
+    assert_eq!(
+        r.iter().filter(|x| x.0 == answered.0).count(),
+        1,
+        "no second answer"
+    );
+    // The dropped packet arriving late is a replay of nothing new: the server executes a
+    // request with its old msg_id, whose answer the client ignores.
+    p.server.handle_packet(p.now, &dropped).unwrap();
+    p.drive(echo);
+    assert!(responses(&p.client_events()).is_empty());
+}
+
+#[test]
+fn pings_and_future_salts_are_internal() {
+    let mut p = Pair::new(SessionConfig::default());
+    p.client.handle_timeout(p.now); // arms the ping timer, asks for salts
+    let at = p.client.poll_timeout().expect("ping scheduled");
+    p.drive(echo);
+    p.now = at;
+    p.client.handle_timeout(p.now);
+    p.drive(echo);
+    let events = p.client_events();
+    assert!(
+        responses(&events).is_empty(),
+        "internal requests raise no events: {events:?}"
+    );
+    assert_eq!(p.client.unanswered(), 0);
+    assert!(p.client.poll_timeout().unwrap() > at);
+}
+
+/// Minimal valid padding.
+const AUTO: usize = 0;
+
+/// A server packet crafted by hand: `padding_len` padding bytes (or the minimal valid padding
+/// for [`AUTO`]), and optionally a false `message_data_length`.
+fn craft(msg: &Message, session_id: i64, padding_len: usize, declared_len: Option<u32>) -> Vec<u8> {
+    let mut plain = wire::plaintext(SALT, session_id, msg);
+    if let Some(len) = declared_len {
+        plain[28..32].copy_from_slice(&len.to_le_bytes());
+    }
+    let padding_len = if padding_len == AUTO {
+        12 + (16 - (plain.len() + 12) % 16) % 16
+    } else {
+        padding_len
+    };
+    plain.extend(std::iter::repeat(0xAB).take(padding_len));
+    let k = key();
+    let msg_key = msg_key_v2(&k, Direction::ServerToClient, &plain);
+    let aes = derive_v2(&k, Direction::ServerToClient, &msg_key);
+    mtproto_crypto::ige::encrypt_ige(&mut plain, aes.key(), aes.iv()).unwrap();
+    let mut out = k.id_bytes().to_vec();
+    out.extend_from_slice(&msg_key);
+    out.extend_from_slice(&plain);
+    out
+}
+
+fn update(msg_id: i64) -> Message {
+    Message {
+        msg_id,
+        seq_no: 1,
+        body: vec![1, 2, 3, 4, 5, 6, 7, 8],
+    }
+}
+
+fn server_id(secs_from_t0: i64, n: i64) -> i64 {
+    ((T0.as_secs() as i64 + secs_from_t0) << 32) | (n * 4 + 3)
+}
+
+/// Asserts that `packet` is rejected with `expected` and leaves the client unchanged, then that
+/// a valid copy of the message is still accepted (the rejected id was not recorded).
+fn rejected_without_change(
+    client: &mut Session,
+    packet: &[u8],
+    expected: SessionError,
+    valid: Option<&[u8]>,
+) {
+    assert_eq!(client.handle_packet(T0, packet), Err(expected));
+    assert!(
+        client.poll_event().is_none(),
+        "no event from a rejected message"
+    );
+    let mut rng = ChaCha20Rng::seed_from_u64(3);
+    assert!(
+        client.poll_transmit(T0, &mut rng).is_none(),
+        "nothing to ack"
+    );
+    if let Some(valid) = valid {
+        client
+            .handle_packet(T0, valid)
+            .expect("the valid message is accepted");
+        assert!(matches!(client.poll_event(), Some(Event::Update { .. })));
+    }
+}
+
+fn fresh_client() -> Session {
+    Session::new(SessionConfig::default(), key(), SALT, Some(0), SESSION_ID)
+}
+
+#[test]
+fn every_incoming_check_rejects_without_changing_state() {
+    let id = server_id(0, 1);
+    let valid = craft(&update(id), SESSION_ID, AUTO, None);
+
+    // 8: msg_key recomputed (a flipped msg_key byte), auth_key_id, length % 16.
+    let mut bad = valid.clone();
+    bad[8] ^= 1;
+    rejected_without_change(
+        &mut fresh_client(),
+        &bad,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+    let mut bad = valid.clone();
+    bad[0] ^= 1;
+    rejected_without_change(
+        &mut fresh_client(),
+        &bad,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+    let mut bad = valid.clone();
+    bad.truncate(bad.len() - 4);
+    rejected_without_change(
+        &mut fresh_client(),
+        &bad,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+
+    // 9: padding below 12 or above 1024, body length past the plaintext or not a multiple of 4.
+    let short_pad = craft(&update(id), SESSION_ID, 8, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &short_pad,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+    let long_pad = craft(&update(id), SESSION_ID, 1032, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &long_pad,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+    let too_long = craft(&update(id), SESSION_ID, 24, Some(4096));
+    rejected_without_change(
+        &mut fresh_client(),
+        &too_long,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+    let unaligned = craft(&update(id), SESSION_ID, 24, Some(6));
+    rejected_without_change(
+        &mut fresh_client(),
+        &unaligned,
+        SessionError::Decrypt,
+        Some(&valid),
+    );
+
+    // 10: session_id.
+    let other = craft(&update(id), 42, AUTO, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &other,
+        SessionError::WrongSession {
+            expected: SESSION_ID,
+            got: 42,
+        },
+        Some(&valid),
+    );
+
+    // 11: server msg_id parity.
+    let even = craft(&update(id - 3), SESSION_ID, AUTO, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &even,
+        SessionError::BadMsgIdParity { msg_id: id - 3 },
+        Some(&valid),
+    );
+
+    // 12: replay: a duplicate, and an id below a full window.
+    let mut c = fresh_client();
+    c.handle_packet(T0, &valid).unwrap();
+    c.poll_event();
+    let mut rng = ChaCha20Rng::seed_from_u64(4);
+    c.poll_transmit(T0, &mut rng); // flush the ack
+    rejected_without_change(&mut c, &valid, SessionError::Replayed { msg_id: id }, None);
+    let config = SessionConfig {
+        replay_window: 2,
+        ..SessionConfig::default()
+    };
+    let mut c = Session::new(config, key(), SALT, Some(0), SESSION_ID);
+    for n in 10..12 {
+        c.handle_packet(T0, &craft(&update(server_id(0, n)), SESSION_ID, AUTO, None))
+            .unwrap();
+    }
+    while c.poll_event().is_some() {}
+    c.poll_transmit(T0, &mut rng);
+    let old = craft(&update(server_id(0, 5)), SESSION_ID, AUTO, None);
+    rejected_without_change(
+        &mut c,
+        &old,
+        SessionError::TooOld {
+            msg_id: server_id(0, 5),
+        },
+        None,
+    );
+
+    // 13: time window once synchronized: 31 s ahead, 301 s behind.
+    let ahead = craft(&update(server_id(31, 1)), SESSION_ID, AUTO, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &ahead,
+        SessionError::OutsideTimeWindow {
+            msg_id: server_id(31, 1),
+            skew: 31,
+        },
+        Some(&valid),
+    );
+    let behind = craft(&update(server_id(-301, 1)), SESSION_ID, AUTO, None);
+    rejected_without_change(
+        &mut fresh_client(),
+        &behind,
+        SessionError::OutsideTimeWindow {
+            msg_id: server_id(-301, 1),
+            skew: -301,
+        },
+        Some(&valid),
+    );
+    // ... except bad_server_salt, which must get through to fix the clock or salt.
+    let salt_fix = Message {
+        msg_id: server_id(-301, 2),
+        seq_no: 0,
+        body: enums::BadMsgNotification::from(types::BadServerSalt {
+            bad_msg_id: 4,
+            bad_msg_seqno: 1,
+            error_code: 48,
+            new_server_salt: 99,
+        })
+        .to_bytes(),
+    };
+    let mut c = fresh_client();
+    c.handle_packet(T0, &craft(&salt_fix, SESSION_ID, AUTO, None))
+        .expect("exempt from the window");
+    assert_eq!(c.salt(), 99);
+    // An unsynchronized client accepts any time.
+    let mut c = Session::new(SessionConfig::default(), key(), SALT, None, SESSION_ID);
+    c.handle_packet(T0, &ahead)
+        .expect("no window before the clock is synced");
+}
+
+#[test]
+fn service_messages_from_the_server() {
+    let mut c = fresh_client();
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let id = c.enqueue(request(1));
+    let sent = c.poll_transmit(T0, &mut rng).unwrap();
+    let mut server = ServerSession::new(SessionConfig::default(), key(), SALT);
+    server.handle_packet(T0, &sent).unwrap();
+    let req_msg_id = std::iter::from_fn(|| server.poll_event())
+        .find_map(|e| match e {
+            ServerEvent::Request { msg_id, .. } => Some(msg_id),
+            _ => None,
+        })
+        .unwrap();
+
+    // msg_resend_req: the client sends the request again (same RequestId).
+    let resend_req = Message {
+        msg_id: server_id(0, 1),
+        seq_no: 1,
+        body: enums::MsgResendReq::from(types::MsgResendReq {
+            msg_ids: vec![req_msg_id],
+        })
+        .to_bytes(),
+    };
+    c.handle_packet(T0, &craft(&resend_req, SESSION_ID, AUTO, None))
+        .unwrap();
+    assert_eq!(
+        c.poll_event(),
+        Some(Event::Resent {
+            id,
+            reason: ResendReason::ServerRequest
+        })
+    );
+    let again = c.poll_transmit(T0, &mut rng).unwrap();
+    server.handle_packet(T0, &again).unwrap();
+    let bodies: Vec<_> = std::iter::from_fn(|| server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies, vec![request(1)]);
+
+    // msgs_state_req: answered with msgs_state_info naming the request's msg_id.
+    let state_req = Message {
+        msg_id: server_id(0, 2),
+        seq_no: 3,
+        body: enums::MsgsStateReq::from(types::MsgsStateReq {
+            msg_ids: vec![server_id(0, 1), server_id(0, 77)],
+        })
+        .to_bytes(),
+    };
+    c.handle_packet(T0, &craft(&state_req, SESSION_ID, AUTO, None))
+        .unwrap();
+    let out = c.poll_transmit(T0, &mut rng).unwrap();
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &out)
+            .unwrap();
+    let inner = wire::parse_container(&plain.body).expect("acks and the state info, batched");
+    let info = inner
+        .iter()
+        .find_map(|m| enums::MsgsStateInfo::from_bytes(&m.body).ok())
+        .expect("msgs_state_info sent");
+    let enums::MsgsStateInfo::MsgsStateInfo(info) = info;
+    assert_eq!(info.req_msg_id, server_id(0, 2));
+    assert_eq!(info.info, vec![4, 1], "received / unknown");
+
+    // msg_detailed_info about an answer never received: the client asks for it.
+    let detailed = Message {
+        msg_id: server_id(0, 3),
+        seq_no: 4,
+        body: enums::MsgDetailedInfo::from(types::MsgDetailedInfo {
+            msg_id: req_msg_id,
+            answer_msg_id: server_id(0, 50),
+            bytes: 100,
+            status: 0,
+        })
+        .to_bytes(),
+    };
+    c.handle_packet(T0, &craft(&detailed, SESSION_ID, AUTO, None))
+        .unwrap();
+    let out = c.poll_transmit(T0, &mut rng).unwrap();
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &out)
+            .unwrap();
+    let asked = enums::MsgResendReq::from_bytes(&plain.body).expect("msg_resend_req sent alone");
+    assert_eq!(
+        asked,
+        types::MsgResendReq {
+            msg_ids: vec![server_id(0, 50)]
+        }
+        .into()
+    );
+}
