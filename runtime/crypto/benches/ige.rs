@@ -1,6 +1,7 @@
 //! AES-256-IGE throughput: `cargo bench -p mtproto-crypto --bench ige`.
 //!
-//! Criterion reports bytes/second (shown as MiB/s or GiB/s) because throughput is set.
+//! Throughput is set in decimal bytes, so criterion prints MB/s or GB/s (10^6 / 10^9 bytes per
+//! second), the unit of `openssl speed`.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use mtproto_crypto::ige::{decrypt_ige, encrypt_ige};
@@ -11,7 +12,7 @@ fn bench_ige(c: &mut Criterion) {
     let mut group = c.benchmark_group("aes256_ige");
     for &size in &[1024usize, 16 * 1024, 1024 * 1024] {
         let mut data = vec![0x5Au8; size];
-        group.throughput(Throughput::Bytes(size as u64));
+        group.throughput(Throughput::BytesDecimal(size as u64));
         group.bench_with_input(BenchmarkId::new("encrypt", size), &size, |b, _| {
             b.iter(|| encrypt_ige(black_box(&mut data), black_box(&key), black_box(&iv)))
         });
