@@ -184,47 +184,26 @@ struct Inner {
 fn parse_inner(data: &[u8]) -> Option<Inner> {
     // The inner data is followed by random padding: read one object, ignore the rest.
     let inner = enums::PQInnerData::deserialize(&mut Reader::new(data)).ok()?;
+    // Every variant has the same first six fields; `dc` and `expires_in` vary.
+    macro_rules! inner {
+        ($i:expr, $dc:expr, $expires_in:expr) => {
+            Inner {
+                pq: $i.pq,
+                p: $i.p,
+                q: $i.q,
+                nonce: $i.nonce,
+                server_nonce: $i.server_nonce,
+                new_nonce: SecretNonce::from_bytes($i.new_nonce),
+                dc: $dc,
+                expires_in: $expires_in,
+            }
+        };
+    }
     Some(match inner {
-        enums::PQInnerData::PQInnerData(i) => Inner {
-            pq: i.pq,
-            p: i.p,
-            q: i.q,
-            nonce: i.nonce,
-            server_nonce: i.server_nonce,
-            new_nonce: SecretNonce::from_bytes(i.new_nonce),
-            dc: None,
-            expires_in: None,
-        },
-        enums::PQInnerData::Dc(i) => Inner {
-            pq: i.pq,
-            p: i.p,
-            q: i.q,
-            nonce: i.nonce,
-            server_nonce: i.server_nonce,
-            new_nonce: SecretNonce::from_bytes(i.new_nonce),
-            dc: Some(i.dc),
-            expires_in: None,
-        },
-        enums::PQInnerData::Temp(i) => Inner {
-            pq: i.pq,
-            p: i.p,
-            q: i.q,
-            nonce: i.nonce,
-            server_nonce: i.server_nonce,
-            new_nonce: SecretNonce::from_bytes(i.new_nonce),
-            dc: None,
-            expires_in: Some(i.expires_in),
-        },
-        enums::PQInnerData::TempDc(i) => Inner {
-            pq: i.pq,
-            p: i.p,
-            q: i.q,
-            nonce: i.nonce,
-            server_nonce: i.server_nonce,
-            new_nonce: SecretNonce::from_bytes(i.new_nonce),
-            dc: Some(i.dc),
-            expires_in: Some(i.expires_in),
-        },
+        enums::PQInnerData::PQInnerData(i) => inner!(i, None, None),
+        enums::PQInnerData::Dc(i) => inner!(i, Some(i.dc), None),
+        enums::PQInnerData::Temp(i) => inner!(i, None, Some(i.expires_in)),
+        enums::PQInnerData::TempDc(i) => inner!(i, Some(i.dc), Some(i.expires_in)),
     })
 }
 
