@@ -663,3 +663,157 @@ fn service_messages_from_the_server() {
         .into()
     );
 }
+
+/// Sends one request from `c`, returns its msg_id as the server saw it.
+fn send_one(c: &mut Session, rng: &mut ChaCha20Rng) -> (i64, i32) {
+    let packet = c.poll_transmit(T0, rng).expect("a request to send");
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &packet)
+            .unwrap();
+    (plain.msg_id, plain.seq_no)
+}
+
+fn bad_msg(bad_msg_id: i64, bad_msg_seqno: i32, error_code: i32, n: i64) -> Vec<u8> {
+    let m = Message {
+        msg_id: server_id(0, n),
+        seq_no: 0,
+        body: enums::BadMsgNotification::from(types::BadMsgNotification {
+            bad_msg_id,
+            bad_msg_seqno,
+            error_code,
+        })
+        .to_bytes(),
+    };
+    craft(&m, SESSION_ID, AUTO, None)
+}
+
+#[test]
+fn bad_msg_codes_resend_and_32_33_start_a_new_session() {
+    for code in [18, 19, 20, 32, 33, 34, 35, 48, 64] {
+        let mut c = fresh_client();
+        let mut rng = ChaCha20Rng::seed_from_u64(code as u64);
+        let id = c.enqueue(request(1));
+        let (first_id, _) = send_one(&mut c, &mut rng);
+        c.handle_packet(T0, &bad_msg(first_id, 1, code, 1)).unwrap();
+        assert_eq!(
+            c.poll_event(),
+            Some(Event::Resent {
+                id,
+                reason: ResendReason::BadMsg(code)
+            })
+        );
+        let packet = c.poll_transmit(T0, &mut rng).expect("resent");
+        let plain =
+            mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &packet)
+                .unwrap();
+        // The resend may be batched with the ack of the notification; find the request.
+        let resent: Vec<Message> = if wire::peek_id(&plain.body) == Some(wire::MSG_CONTAINER_ID) {
+            wire::parse_container(&plain.body).unwrap()
+        } else {
+            vec![Message {
+                msg_id: plain.msg_id,
+                seq_no: plain.seq_no,
+                body: plain.body.clone(),
+            }]
+        };
+        let req = resent
+            .iter()
+            .find(|m| m.body == request(1))
+            .expect("the request again");
+        assert!(req.msg_id > first_id, "code {code}: a new msg_id");
+        if code == 32 || code == 33 {
+            assert_ne!(plain.session_id, SESSION_ID, "code {code}: a new session");
+            assert_eq!(req.seq_no, 1, "code {code}: seq_no restarts");
+            assert_eq!(c.session_id(), plain.session_id);
+        } else {
+            assert_eq!(plain.session_id, SESSION_ID);
+        }
+    }
+}
+
+#[test]
+fn bad_msg_about_a_container_resends_its_contents() {
+    let mut c = fresh_client();
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let a = c.enqueue(request(1));
+    let b = c.enqueue(request(2));
+    let (container_id, _) = send_one(&mut c, &mut rng);
+    c.handle_packet(T0, &bad_msg(container_id, 2, 64, 1))
+        .unwrap();
+    let events: Vec<Event> = std::iter::from_fn(|| c.poll_event()).collect();
+    for id in [a, b] {
+        assert!(events.contains(&Event::Resent {
+            id,
+            reason: ResendReason::BadMsg(64)
+        }));
+    }
+    assert_eq!(c.unanswered(), 2);
+}
+
+#[test]
+fn detailed_info_about_a_received_answer_is_acknowledged() {
+    let mut c = fresh_client();
+    let mut rng = ChaCha20Rng::seed_from_u64(10);
+    let answer_id = server_id(0, 1);
+    c.handle_packet(T0, &craft(&update(answer_id), SESSION_ID, AUTO, None))
+        .unwrap();
+    c.poll_event();
+    c.poll_transmit(T0, &mut rng); // ack of the update
+    let info = Message {
+        msg_id: server_id(0, 2),
+        seq_no: 2,
+        body: enums::MsgDetailedInfo::from(types::MsgNewDetailedInfo {
+            answer_msg_id: answer_id,
+            bytes: 8,
+            status: 0,
+        })
+        .to_bytes(),
+    };
+    c.handle_packet(T0, &craft(&info, SESSION_ID, AUTO, None))
+        .unwrap();
+    let out = c.poll_transmit(T0, &mut rng).expect("an ack");
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &out)
+            .unwrap();
+    let enums::MsgsAck::MsgsAck(ack) = enums::MsgsAck::from_bytes(&plain.body).unwrap();
+    assert_eq!(ack.msg_ids, vec![answer_id]);
+}
+
+#[test]
+fn future_salts_are_used_when_valid_and_destroy_session_is_answered() {
+    let mut p = Pair::new(SessionConfig::default());
+    p.server.set_salt(0x5a17);
+    p.client.handle_timeout(p.now); // asks for future salts
+    p.drive(echo);
+    // The first request went with the old salt and was corrected; the future salts now hold
+    // the server's current salt, which the client uses from then on.
+    assert_eq!(p.client.salt(), 0x5a17);
+    // An hour later the next future salt is due: the client switches by itself, and the server
+    // (switched too) gets the request without a bad_server_salt round.
+    p.now += Duration::from_secs(3601);
+    p.server.set_salt(0x5a18);
+    p.client.enqueue(request(7));
+    let packet = p.client.poll_transmit(p.now, &mut p.rng).unwrap();
+    p.server.handle_packet(p.now, &packet).unwrap();
+    assert_eq!(
+        p.server_requests().len(),
+        1,
+        "accepted with the future salt"
+    );
+    assert_eq!(p.client.salt(), 0x5a18);
+    p.drive(echo);
+    p.client_events();
+    let id = p
+        .client
+        .enqueue(functions::DestroySession { session_id: 1 }.to_bytes());
+    p.drive(echo);
+    let r = responses(&p.client_events());
+    let (rid, Ok(body)) = &r[0] else {
+        panic!("{r:?}")
+    };
+    assert_eq!(*rid, id.0);
+    assert_eq!(
+        enums::DestroySessionRes::from_bytes(body).unwrap(),
+        types::DestroySessionNone { session_id: 1 }.into()
+    );
+}

@@ -171,6 +171,7 @@ impl ServerSession {
         }
         self.replay.insert(msg.msg_id);
         self.process(
+            now,
             Message {
                 msg_id: msg.msg_id,
                 seq_no: msg.seq_no,
@@ -205,7 +206,7 @@ impl ServerSession {
         self.push(bad.to_bytes(), false, MsgIdKind::ServerReply);
     }
 
-    fn process(&mut self, msg: Message, top_level: bool) {
+    fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
         if msg.is_content_related() {
             self.acks.push(msg.msg_id);
         }
@@ -221,7 +222,7 @@ impl ServerSession {
                             self.bad_msg(m.msg_id, m.seq_no, 18);
                         } else if self.replay.check(m.msg_id) == ReplayVerdict::Fresh {
                             self.replay.insert(m.msg_id);
-                            self.process(m, false);
+                            self.process(now, m, false);
                         }
                     }
                 })
@@ -241,7 +242,7 @@ impl ServerSession {
             }
             Some(functions::GetFutureSalts::CONSTRUCTOR_ID) => {
                 functions::GetFutureSalts::from_bytes(&body)
-                    .map(|g| self.future_salts(msg.msg_id, g.num))
+                    .map(|g| self.future_salts(now, msg.msg_id, g.num))
             }
             Some(functions::DestroySession::CONSTRUCTOR_ID) => {
                 functions::DestroySession::from_bytes(&body).map(|d| {
@@ -271,10 +272,11 @@ impl ServerSession {
         self.push(pong.to_bytes(), true, MsgIdKind::ServerReply);
     }
 
-    fn future_salts(&mut self, req_msg_id: i64, num: i32) {
-        let now = self.msg_ids.server_now(Duration::ZERO).max(0) as i32;
+    fn future_salts(&mut self, now: Duration, req_msg_id: i64, num: i32) {
+        let now = i32::try_from(now.as_secs()).unwrap_or(i32::MAX);
         let num = num.clamp(1, 64);
-        // The current salt first, then salts derived from it (the test DC rotates none itself).
+        // The current salt for this hour, then one more per hour: `salt + i`. The server does
+        // not switch by itself; `set_salt` does.
         let salts = (0..num)
             .map(|i| types::FutureSalt {
                 valid_since: now.saturating_add(i * 3600),
