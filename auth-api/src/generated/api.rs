@@ -23,6 +23,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -46,6 +47,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerSelf {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -74,6 +76,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerChat {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -106,6 +109,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerUser {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -139,6 +143,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerChannel {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -175,6 +180,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerUserFromMessage {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -214,6 +220,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerChannelFromMessage {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -242,6 +249,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputUserEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -265,6 +273,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputUserSelf {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -296,6 +305,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputUser {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -332,6 +342,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputUserFromMessage {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -365,6 +376,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -609,6 +621,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for User {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -873,6 +886,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserProfilePhotoEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -917,6 +931,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserProfilePhoto {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -958,6 +973,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -986,6 +1002,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusOnline {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1015,6 +1032,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusOffline {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1045,6 +1063,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusRecently {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1076,6 +1095,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusLastWeek {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1107,6 +1127,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusLastMonth {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1168,6 +1189,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DcOption {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1399,6 +1421,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for Config {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1627,6 +1650,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for NearestDc {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1716,6 +1740,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for Authorization {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1801,6 +1826,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityUnknown {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1834,6 +1860,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityMention {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1867,6 +1894,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityHashtag {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1900,6 +1928,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityBotCommand {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1933,6 +1962,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityUrl {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1966,6 +1996,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityEmail {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1999,6 +2030,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityBold {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2032,6 +2064,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityItalic {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2065,6 +2098,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityCode {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2101,6 +2135,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityPre {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2140,6 +2175,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityTextUrl {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2179,6 +2215,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityMentionName {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2216,6 +2253,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputMessageEntityMentionName {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2252,6 +2290,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityPhone {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2285,6 +2324,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityCashtag {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2318,6 +2358,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityUnderline {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2351,6 +2392,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityStrike {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2384,6 +2426,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityBankCard {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2417,6 +2460,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntitySpoiler {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2453,6 +2497,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityCustomEmoji {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2496,6 +2541,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityBlockquote {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2553,6 +2599,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityFormattedDate {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2604,6 +2651,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityDiffInsert {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2640,6 +2688,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityDiffReplace {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2676,6 +2725,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityDiffDelete {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2709,6 +2759,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MessageEntityTonAddress {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2739,6 +2790,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DataJson {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2773,6 +2825,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputClientProxy {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2800,6 +2853,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PasswordKdfAlgoUnknown {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2840,6 +2894,7 @@ pub mod types {
     impl ::tl_wire::Deserialize
     for PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2871,6 +2926,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for SecurePasswordKdfAlgoUnknown {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2899,6 +2955,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000 {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2930,6 +2987,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for SecurePasswordKdfAlgoSha512 {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2967,6 +3025,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for SecureSecretSettings {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3001,6 +3060,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputCheckPasswordEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3035,6 +3095,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputCheckPasswordSrp {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3079,6 +3140,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonObjectValue {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3108,6 +3170,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonNull {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3136,6 +3199,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonBool {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3165,6 +3229,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonNumber {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3194,6 +3259,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonString {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3225,6 +3291,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonArray {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3256,6 +3323,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for JsonObject {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3322,6 +3390,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for CodeSettings {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3412,6 +3481,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RestrictionReason {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3444,6 +3514,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmojiStatusEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3480,6 +3551,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmojiStatus {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3549,6 +3621,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmojiStatusCollectible {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3617,6 +3690,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputEmojiStatusCollectible {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3649,6 +3723,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ReactionEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3677,6 +3752,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ReactionEmoji {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3708,6 +3784,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ReactionCustomEmoji {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3732,6 +3809,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ReactionPaid {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3760,6 +3838,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmailVerificationCode {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3799,6 +3878,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmailVerificationGoogle {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3830,6 +3910,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for EmailVerificationApple {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3874,6 +3955,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for Username {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3927,6 +4009,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PeerColor {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3996,6 +4079,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PeerColorCollectible {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4054,6 +4138,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPeerColorCollectible {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4090,6 +4175,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RecentStory {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4130,6 +4216,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPasskeyResponseRegister {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4176,6 +4263,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPasskeyResponseLogin {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4227,6 +4315,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for InputPasskeyCredentialPublicKey {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4332,6 +4421,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for Password {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4477,6 +4567,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for PasswordInputSettings {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4577,6 +4668,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4633,6 +4725,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeSuccess {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4682,6 +4775,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodePaymentRequired {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4762,6 +4856,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for Authorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4843,6 +4938,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for AuthorizationSignUpRequired {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4884,6 +4980,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for ExportedAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4925,6 +5022,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for PasswordRecovery {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4951,6 +5049,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CodeTypeSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4974,6 +5073,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CodeTypeCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4997,6 +5097,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CodeTypeFlashCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5020,6 +5121,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CodeTypeMissedCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5043,6 +5145,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CodeTypeFragmentSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5071,6 +5174,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeApp {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5100,6 +5204,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5129,6 +5234,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5158,6 +5264,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeFlashCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5192,6 +5299,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeMissedCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5251,6 +5359,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeEmailCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5312,6 +5421,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeSetUpEmailRequired {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5349,6 +5459,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeFragmentSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5419,6 +5530,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeFirebaseSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5502,6 +5614,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeSmsWord {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5545,6 +5658,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCodeTypeSmsPhrase {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5586,6 +5700,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for LoginToken {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5630,6 +5745,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for LoginTokenMigrateTo {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5671,6 +5787,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for LoginTokenSuccess {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5707,6 +5824,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for LoggedOut {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5745,6 +5863,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for PasskeyLoginOptions {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5779,6 +5898,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for FirebasePnvIntent {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5835,6 +5955,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for TermsOfService {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5902,6 +6023,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for State {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5932,6 +6054,7 @@ pub mod enums {
     }
     impl Authorization {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Authorization(_) => 0xad01d61d_u32,
@@ -5950,6 +6073,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for Authorization {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -5970,6 +6094,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::Authorization> for Authorization {
+        #[inline]
         fn from(x: super::types::Authorization) -> Self {
             Self::Authorization(x)
         }
@@ -5982,6 +6107,7 @@ pub mod enums {
     }
     impl CodeSettings {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::CodeSettings(_) => 0xad253d78_u32,
@@ -6000,6 +6126,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for CodeSettings {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6020,6 +6147,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::CodeSettings> for CodeSettings {
+        #[inline]
         fn from(x: super::types::CodeSettings) -> Self {
             Self::CodeSettings(x)
         }
@@ -6032,6 +6160,7 @@ pub mod enums {
     }
     impl Config {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Config(_) => 0xcc1a241e_u32,
@@ -6050,6 +6179,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for Config {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6070,6 +6200,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::Config> for Config {
+        #[inline]
         fn from(x: super::types::Config) -> Self {
             Self::Config(x)
         }
@@ -6082,6 +6213,7 @@ pub mod enums {
     }
     impl DataJson {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::DataJson(_) => 0x7d748d04_u32,
@@ -6100,6 +6232,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for DataJson {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6120,6 +6253,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::DataJson> for DataJson {
+        #[inline]
         fn from(x: super::types::DataJson) -> Self {
             Self::DataJson(x)
         }
@@ -6132,6 +6266,7 @@ pub mod enums {
     }
     impl DcOption {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::DcOption(_) => 0x18b7a10d_u32,
@@ -6150,6 +6285,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for DcOption {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6170,6 +6306,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::DcOption> for DcOption {
+        #[inline]
         fn from(x: super::types::DcOption) -> Self {
             Self::DcOption(x)
         }
@@ -6186,6 +6323,7 @@ pub mod enums {
     }
     impl EmailVerification {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Code(_) => 0x922e55a9_u32,
@@ -6214,6 +6352,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for EmailVerification {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6247,18 +6386,21 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::EmailVerificationCode>
     for EmailVerification {
+        #[inline]
         fn from(x: super::types::EmailVerificationCode) -> Self {
             Self::Code(x)
         }
     }
     impl ::std::convert::From<super::types::EmailVerificationGoogle>
     for EmailVerification {
+        #[inline]
         fn from(x: super::types::EmailVerificationGoogle) -> Self {
             Self::Google(x)
         }
     }
     impl ::std::convert::From<super::types::EmailVerificationApple>
     for EmailVerification {
+        #[inline]
         fn from(x: super::types::EmailVerificationApple) -> Self {
             Self::Apple(x)
         }
@@ -6277,6 +6419,7 @@ pub mod enums {
     }
     impl EmojiStatus {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x2de11aae_u32,
@@ -6307,6 +6450,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for EmojiStatus {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6340,22 +6484,26 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::EmojiStatusEmpty> for EmojiStatus {
+        #[inline]
         fn from(_: super::types::EmojiStatusEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::EmojiStatus> for EmojiStatus {
+        #[inline]
         fn from(x: super::types::EmojiStatus) -> Self {
             Self::EmojiStatus(x)
         }
     }
     impl ::std::convert::From<super::types::EmojiStatusCollectible> for EmojiStatus {
+        #[inline]
         fn from(x: super::types::EmojiStatusCollectible) -> Self {
             Self::Collectible(x)
         }
     }
     impl ::std::convert::From<super::types::InputEmojiStatusCollectible>
     for EmojiStatus {
+        #[inline]
         fn from(x: super::types::InputEmojiStatusCollectible) -> Self {
             Self::InputEmojiStatusCollectible(x)
         }
@@ -6370,6 +6518,7 @@ pub mod enums {
     }
     impl InputCheckPasswordSrp {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::InputCheckPasswordEmpty => 0x9880f658_u32,
@@ -6392,6 +6541,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputCheckPasswordSrp {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6416,12 +6566,14 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::InputCheckPasswordEmpty>
     for InputCheckPasswordSrp {
+        #[inline]
         fn from(_: super::types::InputCheckPasswordEmpty) -> Self {
             Self::InputCheckPasswordEmpty
         }
     }
     impl ::std::convert::From<super::types::InputCheckPasswordSrp>
     for InputCheckPasswordSrp {
+        #[inline]
         fn from(x: super::types::InputCheckPasswordSrp) -> Self {
             Self::InputCheckPasswordSrp(x)
         }
@@ -6434,6 +6586,7 @@ pub mod enums {
     }
     impl InputClientProxy {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::InputClientProxy(_) => 0x75588b3f_u32,
@@ -6452,6 +6605,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputClientProxy {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6472,6 +6626,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::InputClientProxy> for InputClientProxy {
+        #[inline]
         fn from(x: super::types::InputClientProxy) -> Self {
             Self::InputClientProxy(x)
         }
@@ -6484,6 +6639,7 @@ pub mod enums {
     }
     impl InputPasskeyCredential {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::PublicKey(_) => 0x3c27b78f_u32,
@@ -6502,6 +6658,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputPasskeyCredential {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6523,6 +6680,7 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::InputPasskeyCredentialPublicKey>
     for InputPasskeyCredential {
+        #[inline]
         fn from(x: super::types::InputPasskeyCredentialPublicKey) -> Self {
             Self::PublicKey(x)
         }
@@ -6537,6 +6695,7 @@ pub mod enums {
     }
     impl InputPasskeyResponse {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Register(_) => 0x3e63935c_u32,
@@ -6560,6 +6719,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputPasskeyResponse {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6587,12 +6747,14 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::InputPasskeyResponseRegister>
     for InputPasskeyResponse {
+        #[inline]
         fn from(x: super::types::InputPasskeyResponseRegister) -> Self {
             Self::Register(x)
         }
     }
     impl ::std::convert::From<super::types::InputPasskeyResponseLogin>
     for InputPasskeyResponse {
+        #[inline]
         fn from(x: super::types::InputPasskeyResponseLogin) -> Self {
             Self::Login(x)
         }
@@ -6617,6 +6779,7 @@ pub mod enums {
     }
     impl InputPeer {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x7f3b18ea_u32,
@@ -6659,6 +6822,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputPeer {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6709,36 +6873,43 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::InputPeerEmpty> for InputPeer {
+        #[inline]
         fn from(_: super::types::InputPeerEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::InputPeerSelf> for InputPeer {
+        #[inline]
         fn from(_: super::types::InputPeerSelf) -> Self {
             Self::Self_
         }
     }
     impl ::std::convert::From<super::types::InputPeerChat> for InputPeer {
+        #[inline]
         fn from(x: super::types::InputPeerChat) -> Self {
             Self::Chat(x)
         }
     }
     impl ::std::convert::From<super::types::InputPeerUser> for InputPeer {
+        #[inline]
         fn from(x: super::types::InputPeerUser) -> Self {
             Self::User(x)
         }
     }
     impl ::std::convert::From<super::types::InputPeerChannel> for InputPeer {
+        #[inline]
         fn from(x: super::types::InputPeerChannel) -> Self {
             Self::Channel(x)
         }
     }
     impl ::std::convert::From<super::types::InputPeerUserFromMessage> for InputPeer {
+        #[inline]
         fn from(x: super::types::InputPeerUserFromMessage) -> Self {
             Self::UserFromMessage(::std::boxed::Box::new(x))
         }
     }
     impl ::std::convert::From<super::types::InputPeerChannelFromMessage> for InputPeer {
+        #[inline]
         fn from(x: super::types::InputPeerChannelFromMessage) -> Self {
             Self::ChannelFromMessage(::std::boxed::Box::new(x))
         }
@@ -6757,6 +6928,7 @@ pub mod enums {
     }
     impl InputUser {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0xb98886cf_u32,
@@ -6784,6 +6956,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for InputUser {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6812,21 +6985,25 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::InputUserEmpty> for InputUser {
+        #[inline]
         fn from(_: super::types::InputUserEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::InputUserSelf> for InputUser {
+        #[inline]
         fn from(_: super::types::InputUserSelf) -> Self {
             Self::Self_
         }
     }
     impl ::std::convert::From<super::types::InputUser> for InputUser {
+        #[inline]
         fn from(x: super::types::InputUser) -> Self {
             Self::InputUser(x)
         }
     }
     impl ::std::convert::From<super::types::InputUserFromMessage> for InputUser {
+        #[inline]
         fn from(x: super::types::InputUserFromMessage) -> Self {
             Self::FromMessage(x)
         }
@@ -6839,6 +7016,7 @@ pub mod enums {
     }
     impl JsonObjectValue {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::JsonObjectValue(_) => 0xc0de1bd9_u32,
@@ -6857,6 +7035,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for JsonObjectValue {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6877,6 +7056,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::JsonObjectValue> for JsonObjectValue {
+        #[inline]
         fn from(x: super::types::JsonObjectValue) -> Self {
             Self::JsonObjectValue(x)
         }
@@ -6899,6 +7079,7 @@ pub mod enums {
     }
     impl JsonValue {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::JsonNull => 0x3f6d7b68_u32,
@@ -6941,6 +7122,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for JsonValue {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -6986,31 +7168,37 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::JsonNull> for JsonValue {
+        #[inline]
         fn from(_: super::types::JsonNull) -> Self {
             Self::JsonNull
         }
     }
     impl ::std::convert::From<super::types::JsonBool> for JsonValue {
+        #[inline]
         fn from(x: super::types::JsonBool) -> Self {
             Self::JsonBool(x)
         }
     }
     impl ::std::convert::From<super::types::JsonNumber> for JsonValue {
+        #[inline]
         fn from(x: super::types::JsonNumber) -> Self {
             Self::JsonNumber(x)
         }
     }
     impl ::std::convert::From<super::types::JsonString> for JsonValue {
+        #[inline]
         fn from(x: super::types::JsonString) -> Self {
             Self::JsonString(x)
         }
     }
     impl ::std::convert::From<super::types::JsonArray> for JsonValue {
+        #[inline]
         fn from(x: super::types::JsonArray) -> Self {
             Self::JsonArray(x)
         }
     }
     impl ::std::convert::From<super::types::JsonObject> for JsonValue {
+        #[inline]
         fn from(x: super::types::JsonObject) -> Self {
             Self::JsonObject(x)
         }
@@ -7073,6 +7261,7 @@ pub mod enums {
     }
     impl MessageEntity {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Unknown(_) => 0xbb92ba95_u32,
@@ -7216,6 +7405,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MessageEntity {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7386,133 +7576,159 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MessageEntityUnknown> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityUnknown) -> Self {
             Self::Unknown(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityMention> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityMention) -> Self {
             Self::Mention(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityHashtag> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityHashtag) -> Self {
             Self::Hashtag(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityBotCommand> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityBotCommand) -> Self {
             Self::BotCommand(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityUrl> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityUrl) -> Self {
             Self::Url(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityEmail> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityEmail) -> Self {
             Self::Email(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityBold> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityBold) -> Self {
             Self::Bold(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityItalic> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityItalic) -> Self {
             Self::Italic(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityCode> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityCode) -> Self {
             Self::Code(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityPre> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityPre) -> Self {
             Self::Pre(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityTextUrl> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityTextUrl) -> Self {
             Self::TextUrl(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityMentionName> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityMentionName) -> Self {
             Self::MentionName(x)
         }
     }
     impl ::std::convert::From<super::types::InputMessageEntityMentionName>
     for MessageEntity {
+        #[inline]
         fn from(x: super::types::InputMessageEntityMentionName) -> Self {
             Self::InputMessageEntityMentionName(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityPhone> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityPhone) -> Self {
             Self::Phone(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityCashtag> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityCashtag) -> Self {
             Self::Cashtag(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityUnderline> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityUnderline) -> Self {
             Self::Underline(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityStrike> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityStrike) -> Self {
             Self::Strike(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityBankCard> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityBankCard) -> Self {
             Self::BankCard(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntitySpoiler> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntitySpoiler) -> Self {
             Self::Spoiler(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityCustomEmoji> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityCustomEmoji) -> Self {
             Self::CustomEmoji(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityBlockquote> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityBlockquote) -> Self {
             Self::Blockquote(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityFormattedDate>
     for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityFormattedDate) -> Self {
             Self::FormattedDate(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityDiffInsert> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityDiffInsert) -> Self {
             Self::DiffInsert(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityDiffReplace> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityDiffReplace) -> Self {
             Self::DiffReplace(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityDiffDelete> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityDiffDelete) -> Self {
             Self::DiffDelete(x)
         }
     }
     impl ::std::convert::From<super::types::MessageEntityTonAddress> for MessageEntity {
+        #[inline]
         fn from(x: super::types::MessageEntityTonAddress) -> Self {
             Self::TonAddress(x)
         }
@@ -7525,6 +7741,7 @@ pub mod enums {
     }
     impl NearestDc {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::NearestDc(_) => 0x8e1a1775_u32,
@@ -7543,6 +7760,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for NearestDc {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7563,6 +7781,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::NearestDc> for NearestDc {
+        #[inline]
         fn from(x: super::types::NearestDc) -> Self {
             Self::NearestDc(x)
         }
@@ -7579,6 +7798,7 @@ pub mod enums {
     }
     impl PasswordKdfAlgo {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Unknown => 0xd45ab096_u32,
@@ -7603,6 +7823,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for PasswordKdfAlgo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7626,6 +7847,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::PasswordKdfAlgoUnknown> for PasswordKdfAlgo {
+        #[inline]
         fn from(_: super::types::PasswordKdfAlgoUnknown) -> Self {
             Self::Unknown
         }
@@ -7633,6 +7855,7 @@ pub mod enums {
     impl ::std::convert::From<
         super::types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow,
     > for PasswordKdfAlgo {
+        #[inline]
         fn from(
             x: super::types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow,
         ) -> Self {
@@ -7651,6 +7874,7 @@ pub mod enums {
     }
     impl PeerColor {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::PeerColor(_) => 0xb54b5acf_u32,
@@ -7679,6 +7903,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for PeerColor {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7711,16 +7936,19 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::PeerColor> for PeerColor {
+        #[inline]
         fn from(x: super::types::PeerColor) -> Self {
             Self::PeerColor(x)
         }
     }
     impl ::std::convert::From<super::types::PeerColorCollectible> for PeerColor {
+        #[inline]
         fn from(x: super::types::PeerColorCollectible) -> Self {
             Self::Collectible(x)
         }
     }
     impl ::std::convert::From<super::types::InputPeerColorCollectible> for PeerColor {
+        #[inline]
         fn from(x: super::types::InputPeerColorCollectible) -> Self {
             Self::InputPeerColorCollectible(x)
         }
@@ -7739,6 +7967,7 @@ pub mod enums {
     }
     impl Reaction {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x79f5d419_u32,
@@ -7766,6 +7995,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for Reaction {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7794,21 +8024,25 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::ReactionEmpty> for Reaction {
+        #[inline]
         fn from(_: super::types::ReactionEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::ReactionEmoji> for Reaction {
+        #[inline]
         fn from(x: super::types::ReactionEmoji) -> Self {
             Self::Emoji(x)
         }
     }
     impl ::std::convert::From<super::types::ReactionCustomEmoji> for Reaction {
+        #[inline]
         fn from(x: super::types::ReactionCustomEmoji) -> Self {
             Self::CustomEmoji(x)
         }
     }
     impl ::std::convert::From<super::types::ReactionPaid> for Reaction {
+        #[inline]
         fn from(_: super::types::ReactionPaid) -> Self {
             Self::Paid
         }
@@ -7821,6 +8055,7 @@ pub mod enums {
     }
     impl RecentStory {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::RecentStory(_) => 0x711d692d_u32,
@@ -7839,6 +8074,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for RecentStory {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7859,6 +8095,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::RecentStory> for RecentStory {
+        #[inline]
         fn from(x: super::types::RecentStory) -> Self {
             Self::RecentStory(x)
         }
@@ -7871,6 +8108,7 @@ pub mod enums {
     }
     impl RestrictionReason {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::RestrictionReason(_) => 0xd072acb4_u32,
@@ -7889,6 +8127,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for RestrictionReason {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7909,6 +8148,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::RestrictionReason> for RestrictionReason {
+        #[inline]
         fn from(x: super::types::RestrictionReason) -> Self {
             Self::RestrictionReason(x)
         }
@@ -7927,6 +8167,7 @@ pub mod enums {
     }
     impl SecurePasswordKdfAlgo {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Unknown => 0x004a8537_u32,
@@ -7954,6 +8195,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for SecurePasswordKdfAlgo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -7982,6 +8224,7 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::SecurePasswordKdfAlgoUnknown>
     for SecurePasswordKdfAlgo {
+        #[inline]
         fn from(_: super::types::SecurePasswordKdfAlgoUnknown) -> Self {
             Self::Unknown
         }
@@ -7989,6 +8232,7 @@ pub mod enums {
     impl ::std::convert::From<
         super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000,
     > for SecurePasswordKdfAlgo {
+        #[inline]
         fn from(
             x: super::types::SecurePasswordKdfAlgoPbkdf2hmacsha512iter100000,
         ) -> Self {
@@ -7997,6 +8241,7 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::SecurePasswordKdfAlgoSha512>
     for SecurePasswordKdfAlgo {
+        #[inline]
         fn from(x: super::types::SecurePasswordKdfAlgoSha512) -> Self {
             Self::Sha512(x)
         }
@@ -8009,6 +8254,7 @@ pub mod enums {
     }
     impl SecureSecretSettings {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::SecureSecretSettings(_) => 0x1527bcac_u32,
@@ -8027,6 +8273,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for SecureSecretSettings {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8048,6 +8295,7 @@ pub mod enums {
     }
     impl ::std::convert::From<super::types::SecureSecretSettings>
     for SecureSecretSettings {
+        #[inline]
         fn from(x: super::types::SecureSecretSettings) -> Self {
             Self::SecureSecretSettings(x)
         }
@@ -8062,6 +8310,7 @@ pub mod enums {
     }
     impl User {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty(_) => 0xd3bc4b7a_u32,
@@ -8085,6 +8334,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for User {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8111,11 +8361,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserEmpty> for User {
+        #[inline]
         fn from(x: super::types::UserEmpty) -> Self {
             Self::Empty(x)
         }
     }
     impl ::std::convert::From<super::types::User> for User {
+        #[inline]
         fn from(x: super::types::User) -> Self {
             Self::User(x)
         }
@@ -8130,6 +8382,7 @@ pub mod enums {
     }
     impl UserProfilePhoto {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x4f11bae1_u32,
@@ -8150,6 +8403,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for UserProfilePhoto {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8171,11 +8425,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserProfilePhotoEmpty> for UserProfilePhoto {
+        #[inline]
         fn from(_: super::types::UserProfilePhotoEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::UserProfilePhoto> for UserProfilePhoto {
+        #[inline]
         fn from(x: super::types::UserProfilePhoto) -> Self {
             Self::UserProfilePhoto(x)
         }
@@ -8198,6 +8454,7 @@ pub mod enums {
     }
     impl UserStatus {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x09d05049_u32,
@@ -8238,6 +8495,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for UserStatus {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8283,31 +8541,37 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserStatusEmpty> for UserStatus {
+        #[inline]
         fn from(_: super::types::UserStatusEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::UserStatusOnline> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusOnline) -> Self {
             Self::Online(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusOffline> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusOffline) -> Self {
             Self::Offline(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusRecently> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusRecently) -> Self {
             Self::Recently(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusLastWeek> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusLastWeek) -> Self {
             Self::LastWeek(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusLastMonth> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusLastMonth) -> Self {
             Self::LastMonth(x)
         }
@@ -8320,6 +8584,7 @@ pub mod enums {
     }
     impl Username {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Username(_) => 0xb4073647_u32,
@@ -8338,6 +8603,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for Username {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8358,6 +8624,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::Username> for Username {
+        #[inline]
         fn from(x: super::types::Username) -> Self {
             Self::Username(x)
         }
@@ -8372,6 +8639,7 @@ pub mod enums {
         }
         impl Password {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::Password(_) => 0x957b50fb_u32,
@@ -8390,6 +8658,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for Password {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8410,6 +8679,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::account::Password> for Password {
+            #[inline]
             fn from(x: super::super::types::account::Password) -> Self {
                 Self::Password(x)
             }
@@ -8422,6 +8692,7 @@ pub mod enums {
         }
         impl PasswordInputSettings {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::PasswordInputSettings(_) => 0xc23727c9_u32,
@@ -8440,6 +8711,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for PasswordInputSettings {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8461,6 +8733,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::account::PasswordInputSettings>
         for PasswordInputSettings {
+            #[inline]
             fn from(x: super::super::types::account::PasswordInputSettings) -> Self {
                 Self::PasswordInputSettings(x)
             }
@@ -8478,6 +8751,7 @@ pub mod enums {
         }
         impl Authorization {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::Authorization(_) => 0x2ea2c0d4_u32,
@@ -8501,6 +8775,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for Authorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8528,12 +8803,14 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::Authorization>
         for Authorization {
+            #[inline]
             fn from(x: super::super::types::auth::Authorization) -> Self {
                 Self::Authorization(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::AuthorizationSignUpRequired>
         for Authorization {
+            #[inline]
             fn from(x: super::super::types::auth::AuthorizationSignUpRequired) -> Self {
                 Self::SignUpRequired(x)
             }
@@ -8554,6 +8831,7 @@ pub mod enums {
         }
         impl CodeType {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::Sms => 0x72a3158c_u32,
@@ -8587,6 +8865,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for CodeType {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8606,29 +8885,34 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::CodeTypeSms> for CodeType {
+            #[inline]
             fn from(_: super::super::types::auth::CodeTypeSms) -> Self {
                 Self::Sms
             }
         }
         impl ::std::convert::From<super::super::types::auth::CodeTypeCall> for CodeType {
+            #[inline]
             fn from(_: super::super::types::auth::CodeTypeCall) -> Self {
                 Self::Call
             }
         }
         impl ::std::convert::From<super::super::types::auth::CodeTypeFlashCall>
         for CodeType {
+            #[inline]
             fn from(_: super::super::types::auth::CodeTypeFlashCall) -> Self {
                 Self::FlashCall
             }
         }
         impl ::std::convert::From<super::super::types::auth::CodeTypeMissedCall>
         for CodeType {
+            #[inline]
             fn from(_: super::super::types::auth::CodeTypeMissedCall) -> Self {
                 Self::MissedCall
             }
         }
         impl ::std::convert::From<super::super::types::auth::CodeTypeFragmentSms>
         for CodeType {
+            #[inline]
             fn from(_: super::super::types::auth::CodeTypeFragmentSms) -> Self {
                 Self::FragmentSms
             }
@@ -8641,6 +8925,7 @@ pub mod enums {
         }
         impl ExportedAuthorization {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::ExportedAuthorization(_) => 0xb434e2b8_u32,
@@ -8659,6 +8944,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for ExportedAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8680,6 +8966,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::ExportedAuthorization>
         for ExportedAuthorization {
+            #[inline]
             fn from(x: super::super::types::auth::ExportedAuthorization) -> Self {
                 Self::ExportedAuthorization(x)
             }
@@ -8692,6 +8979,7 @@ pub mod enums {
         }
         impl FirebasePnvIntent {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::FirebasePnvIntent(_) => 0xdf5ac00c_u32,
@@ -8710,6 +8998,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for FirebasePnvIntent {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8731,6 +9020,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::FirebasePnvIntent>
         for FirebasePnvIntent {
+            #[inline]
             fn from(x: super::super::types::auth::FirebasePnvIntent) -> Self {
                 Self::FirebasePnvIntent(x)
             }
@@ -8743,6 +9033,7 @@ pub mod enums {
         }
         impl LoggedOut {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::LoggedOut(_) => 0xc3a2835f_u32,
@@ -8761,6 +9052,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for LoggedOut {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8781,6 +9073,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::LoggedOut> for LoggedOut {
+            #[inline]
             fn from(x: super::super::types::auth::LoggedOut) -> Self {
                 Self::LoggedOut(x)
             }
@@ -8797,6 +9090,7 @@ pub mod enums {
         }
         impl LoginToken {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::LoginToken(_) => 0x629f1980_u32,
@@ -8825,6 +9119,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for LoginToken {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8857,18 +9152,21 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::LoginToken> for LoginToken {
+            #[inline]
             fn from(x: super::super::types::auth::LoginToken) -> Self {
                 Self::LoginToken(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::LoginTokenMigrateTo>
         for LoginToken {
+            #[inline]
             fn from(x: super::super::types::auth::LoginTokenMigrateTo) -> Self {
                 Self::MigrateTo(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::LoginTokenSuccess>
         for LoginToken {
+            #[inline]
             fn from(x: super::super::types::auth::LoginTokenSuccess) -> Self {
                 Self::Success(x)
             }
@@ -8881,6 +9179,7 @@ pub mod enums {
         }
         impl PasskeyLoginOptions {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::PasskeyLoginOptions(_) => 0xe2037789_u32,
@@ -8899,6 +9198,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for PasskeyLoginOptions {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8920,6 +9220,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::PasskeyLoginOptions>
         for PasskeyLoginOptions {
+            #[inline]
             fn from(x: super::super::types::auth::PasskeyLoginOptions) -> Self {
                 Self::PasskeyLoginOptions(x)
             }
@@ -8932,6 +9233,7 @@ pub mod enums {
         }
         impl PasswordRecovery {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::PasswordRecovery(_) => 0x137948a5_u32,
@@ -8950,6 +9252,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for PasswordRecovery {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -8971,6 +9274,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::PasswordRecovery>
         for PasswordRecovery {
+            #[inline]
             fn from(x: super::super::types::auth::PasswordRecovery) -> Self {
                 Self::PasswordRecovery(x)
             }
@@ -8987,6 +9291,7 @@ pub mod enums {
         }
         impl SentCode {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::SentCode(_) => 0x5e002502_u32,
@@ -9015,6 +9320,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for SentCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9047,18 +9353,21 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCode> for SentCode {
+            #[inline]
             fn from(x: super::super::types::auth::SentCode) -> Self {
                 Self::SentCode(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeSuccess>
         for SentCode {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeSuccess) -> Self {
                 Self::Success(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodePaymentRequired>
         for SentCode {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodePaymentRequired) -> Self {
                 Self::PaymentRequired(x)
             }
@@ -9093,6 +9402,7 @@ pub mod enums {
         }
         impl SentCodeType {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::App(_) => 0x3dbb5986_u32,
@@ -9161,6 +9471,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for SentCodeType {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9242,36 +9553,42 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeApp>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeApp) -> Self {
                 Self::App(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeSms>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeSms) -> Self {
                 Self::Sms(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeCall>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeCall) -> Self {
                 Self::Call(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeFlashCall>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeFlashCall) -> Self {
                 Self::FlashCall(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeMissedCall>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeMissedCall) -> Self {
                 Self::MissedCall(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeEmailCode>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeEmailCode) -> Self {
                 Self::EmailCode(x)
             }
@@ -9279,6 +9596,7 @@ pub mod enums {
         impl ::std::convert::From<
             super::super::types::auth::SentCodeTypeSetUpEmailRequired,
         > for SentCodeType {
+            #[inline]
             fn from(
                 x: super::super::types::auth::SentCodeTypeSetUpEmailRequired,
             ) -> Self {
@@ -9287,24 +9605,28 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeFragmentSms>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeFragmentSms) -> Self {
                 Self::FragmentSms(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeFirebaseSms>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeFirebaseSms) -> Self {
                 Self::FirebaseSms(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsWord>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeSmsWord) -> Self {
                 Self::SmsWord(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCodeTypeSmsPhrase>
         for SentCodeType {
+            #[inline]
             fn from(x: super::super::types::auth::SentCodeTypeSmsPhrase) -> Self {
                 Self::SmsPhrase(x)
             }
@@ -9320,6 +9642,7 @@ pub mod enums {
         }
         impl TermsOfService {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::TermsOfService(_) => 0x780a0310_u32,
@@ -9338,6 +9661,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for TermsOfService {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9359,6 +9683,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::help::TermsOfService>
         for TermsOfService {
+            #[inline]
             fn from(x: super::super::types::help::TermsOfService) -> Self {
                 Self::TermsOfService(x)
             }
@@ -9374,6 +9699,7 @@ pub mod enums {
         }
         impl State {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::State(_) => 0xa56c2a3e_u32,
@@ -9392,6 +9718,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for State {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9412,6 +9739,7 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::updates::State> for State {
+            #[inline]
             fn from(x: super::super::types::updates::State) -> Self {
                 Self::State(x)
             }
@@ -9477,6 +9805,7 @@ pub mod functions {
     }
     impl<X: ::tl_wire::Deserialize> ::tl_wire::Deserialize for InitConnection<X> {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9542,6 +9871,7 @@ pub mod functions {
     impl<X> InitConnection<X> {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(
             api_id: i32,
             device_model: ::std::string::String,
@@ -9566,11 +9896,13 @@ pub mod functions {
             }
         }
         /// Sets the optional `proxy`.
+        #[inline]
         pub fn proxy(mut self, value: super::enums::InputClientProxy) -> Self {
             self.proxy = ::std::option::Option::Some(value);
             self
         }
         /// Sets the optional `params`.
+        #[inline]
         pub fn params(mut self, value: super::enums::JsonValue) -> Self {
             self.params = ::std::option::Option::Some(value);
             self
@@ -9607,6 +9939,7 @@ pub mod functions {
     }
     impl<X: ::tl_wire::Deserialize> ::tl_wire::Deserialize for InvokeWithLayer<X> {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9624,6 +9957,7 @@ pub mod functions {
     impl<X> InvokeWithLayer<X> {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(layer: i32, query: X) -> Self {
             Self { layer, query }
         }
@@ -9656,6 +9990,7 @@ pub mod functions {
     }
     impl<X: ::tl_wire::Deserialize> ::tl_wire::Deserialize for InvokeWithoutUpdates<X> {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9672,6 +10007,7 @@ pub mod functions {
     impl<X> InvokeWithoutUpdates<X> {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(query: X) -> Self {
             Self { query }
         }
@@ -9702,6 +10038,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for GetPassword {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9715,6 +10052,7 @@ pub mod functions {
         impl GetPassword {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -9756,6 +10094,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SendCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9786,6 +10125,7 @@ pub mod functions {
         impl SendCode {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 api_id: i32,
@@ -9839,6 +10179,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SignUp {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9875,6 +10216,7 @@ pub mod functions {
         impl SignUp {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -9890,6 +10232,7 @@ pub mod functions {
                 }
             }
             /// Sets the flag `no_joined_notifications`.
+            #[inline]
             pub fn no_joined_notifications(mut self, value: bool) -> Self {
                 self.no_joined_notifications = value;
                 self
@@ -9939,6 +10282,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SignIn {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -9995,6 +10339,7 @@ pub mod functions {
         impl SignIn {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -10007,11 +10352,13 @@ pub mod functions {
                 }
             }
             /// Sets the optional `phone_code`.
+            #[inline]
             pub fn phone_code(mut self, value: ::std::string::String) -> Self {
                 self.phone_code = ::std::option::Option::Some(value);
                 self
             }
             /// Sets the optional `email_verification`.
+            #[inline]
             pub fn email_verification(
                 mut self,
                 value: super::super::enums::EmailVerification,
@@ -10041,6 +10388,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for LogOut {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10054,6 +10402,7 @@ pub mod functions {
         impl LogOut {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -10079,6 +10428,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ResetAuthorizations {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10092,6 +10442,7 @@ pub mod functions {
         impl ResetAuthorizations {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -10121,6 +10472,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ExportAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10137,6 +10489,7 @@ pub mod functions {
         impl ExportAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(dc_id: i32) -> Self {
                 Self { dc_id }
             }
@@ -10169,6 +10522,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ImportAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10197,6 +10551,7 @@ pub mod functions {
         impl ImportAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(id: i64, bytes: ::std::vec::Vec<u8>) -> Self {
                 Self { id, bytes }
             }
@@ -10235,6 +10590,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for BindTempAuthKey {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10276,6 +10632,7 @@ pub mod functions {
         impl BindTempAuthKey {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 perm_auth_key_id: i64,
                 nonce: i64,
@@ -10324,6 +10681,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ImportBotAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10363,6 +10721,7 @@ pub mod functions {
         impl ImportBotAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 flags: i32,
                 api_id: i32,
@@ -10402,6 +10761,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CheckPassword {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10420,6 +10780,7 @@ pub mod functions {
         impl CheckPassword {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(password: super::super::enums::InputCheckPasswordSrp) -> Self {
                 Self { password }
             }
@@ -10445,6 +10806,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for RequestPasswordRecovery {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10458,6 +10820,7 @@ pub mod functions {
         impl RequestPasswordRecovery {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -10497,6 +10860,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for RecoverPassword {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10534,6 +10898,7 @@ pub mod functions {
         impl RecoverPassword {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(code: ::std::string::String) -> Self {
                 Self {
                     code,
@@ -10541,6 +10906,7 @@ pub mod functions {
                 }
             }
             /// Sets the optional `new_settings`.
+            #[inline]
             pub fn new_settings(
                 mut self,
                 value: super::super::enums::account::PasswordInputSettings,
@@ -10585,6 +10951,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ResendCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10620,6 +10987,7 @@ pub mod functions {
         impl ResendCode {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -10631,6 +10999,7 @@ pub mod functions {
                 }
             }
             /// Sets the optional `reason`.
+            #[inline]
             pub fn reason(mut self, value: ::std::string::String) -> Self {
                 self.reason = ::std::option::Option::Some(value);
                 self
@@ -10664,6 +11033,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CancelCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10688,6 +11058,7 @@ pub mod functions {
         impl CancelCode {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -10723,6 +11094,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for DropTempAuthKeys {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10741,6 +11113,7 @@ pub mod functions {
         impl DropTempAuthKeys {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(except_auth_keys: ::std::vec::Vec<i64>) -> Self {
                 Self { except_auth_keys }
             }
@@ -10776,6 +11149,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ExportLoginToken {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10802,6 +11176,7 @@ pub mod functions {
         impl ExportLoginToken {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 api_id: i32,
                 api_hash: ::std::string::String,
@@ -10839,6 +11214,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ImportLoginToken {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10865,6 +11241,7 @@ pub mod functions {
         impl ImportLoginToken {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(token: ::std::vec::Vec<u8>) -> Self {
                 Self { token }
             }
@@ -10894,6 +11271,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for AcceptLoginToken {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10920,6 +11298,7 @@ pub mod functions {
         impl AcceptLoginToken {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(token: ::std::vec::Vec<u8>) -> Self {
                 Self { token }
             }
@@ -10949,6 +11328,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CheckRecoveryPassword {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -10975,6 +11355,7 @@ pub mod functions {
         impl CheckRecoveryPassword {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(code: ::std::string::String) -> Self {
                 Self { code }
             }
@@ -11010,6 +11391,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ImportWebTokenAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11046,6 +11428,7 @@ pub mod functions {
         impl ImportWebTokenAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 api_id: i32,
                 api_hash: ::std::string::String,
@@ -11106,6 +11489,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for RequestFirebaseSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11162,6 +11546,7 @@ pub mod functions {
         impl RequestFirebaseSms {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -11175,16 +11560,19 @@ pub mod functions {
                 }
             }
             /// Sets the optional `safety_net_token`.
+            #[inline]
             pub fn safety_net_token(mut self, value: ::std::string::String) -> Self {
                 self.safety_net_token = ::std::option::Option::Some(value);
                 self
             }
             /// Sets the optional `play_integrity_token`.
+            #[inline]
             pub fn play_integrity_token(mut self, value: ::std::string::String) -> Self {
                 self.play_integrity_token = ::std::option::Option::Some(value);
                 self
             }
             /// Sets the optional `ios_push_secret`.
+            #[inline]
             pub fn ios_push_secret(mut self, value: ::std::string::String) -> Self {
                 self.ios_push_secret = ::std::option::Option::Some(value);
                 self
@@ -11218,6 +11606,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ResetLoginEmail {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11242,6 +11631,7 @@ pub mod functions {
         impl ResetLoginEmail {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -11283,6 +11673,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ReportMissingCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11311,6 +11702,7 @@ pub mod functions {
         impl ReportMissingCode {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -11354,6 +11746,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CheckPaidAuth {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11380,6 +11773,7 @@ pub mod functions {
         impl CheckPaidAuth {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -11420,6 +11814,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for InitPasskeyLogin {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11439,6 +11834,7 @@ pub mod functions {
         impl InitPasskeyLogin {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(api_id: i32, api_hash: ::std::string::String) -> Self {
                 Self { api_id, api_hash }
             }
@@ -11482,6 +11878,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for FinishPasskeyLogin {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11519,6 +11916,7 @@ pub mod functions {
         impl FinishPasskeyLogin {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(credential: super::super::enums::InputPasskeyCredential) -> Self {
                 Self {
                     credential,
@@ -11527,11 +11925,13 @@ pub mod functions {
                 }
             }
             /// Sets the optional `from_dc_id`.
+            #[inline]
             pub fn from_dc_id(mut self, value: i32) -> Self {
                 self.from_dc_id = ::std::option::Option::Some(value);
                 self
             }
             /// Sets the optional `from_auth_key_id`.
+            #[inline]
             pub fn from_auth_key_id(mut self, value: i64) -> Self {
                 self.from_auth_key_id = ::std::option::Option::Some(value);
                 self
@@ -11562,6 +11962,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CancelWebTokenAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11580,6 +11981,7 @@ pub mod functions {
         impl CancelWebTokenAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(web_auth_token: ::std::string::String) -> Self {
                 Self { web_auth_token }
             }
@@ -11620,6 +12022,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for InitFirebasePnvLogin {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11653,6 +12056,7 @@ pub mod functions {
         impl InitFirebasePnvLogin {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(api_id: i32, api_hash: ::std::string::String) -> Self {
                 Self {
                     except_ids: ::std::option::Option::None,
@@ -11661,6 +12065,7 @@ pub mod functions {
                 }
             }
             /// Sets the optional `except_ids`.
+            #[inline]
             pub fn except_ids(mut self, value: ::std::vec::Vec<i64>) -> Self {
                 self.except_ids = ::std::option::Option::Some(value);
                 self
@@ -11691,6 +12096,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for FinishFirebasePnvLogin {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11709,6 +12115,7 @@ pub mod functions {
         impl FinishFirebasePnvLogin {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(google_token: ::std::string::String) -> Self {
                 Self { google_token }
             }
@@ -11746,6 +12153,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for FirebasePnvSignUp {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11774,6 +12182,7 @@ pub mod functions {
         impl FirebasePnvSignUp {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 first_name: ::std::string::String,
                 last_name: ::std::string::String,
@@ -11785,6 +12194,7 @@ pub mod functions {
                 }
             }
             /// Sets the flag `no_joined_notifications`.
+            #[inline]
             pub fn no_joined_notifications(mut self, value: bool) -> Self {
                 self.no_joined_notifications = value;
                 self
@@ -11814,6 +12224,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for GetConfig {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11827,6 +12238,7 @@ pub mod functions {
         impl GetConfig {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -11852,6 +12264,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for GetNearestDc {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11865,6 +12278,7 @@ pub mod functions {
         impl GetNearestDc {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -11893,6 +12307,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for GetState {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11906,6 +12321,7 @@ pub mod functions {
         impl GetState {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -11938,6 +12354,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for GetUsers {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -11956,6 +12373,7 @@ pub mod functions {
         impl GetUsers {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(id: ::std::vec::Vec<super::super::enums::InputUser>) -> Self {
                 Self { id }
             }

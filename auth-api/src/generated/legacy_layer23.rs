@@ -34,6 +34,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for FileLocationUnavailable {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -78,6 +79,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for FileLocation {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -115,6 +117,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -165,6 +168,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserSelf {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -243,6 +247,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserContact {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -321,6 +326,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserRequest {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -396,6 +402,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserForeign {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -458,6 +465,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserDeleted {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -496,6 +504,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserProfilePhotoEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -530,6 +539,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserProfilePhoto {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -564,6 +574,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusEmpty {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -592,6 +603,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusOnline {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -621,6 +633,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusOffline {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -645,6 +658,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusRecently {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -668,6 +682,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusLastWeek {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -691,6 +706,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for UserStatusLastMonth {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -724,6 +740,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for CheckedPhone {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -768,6 +785,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -814,6 +832,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for Authorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -849,6 +868,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for ExportedAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -899,6 +919,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for SentAppCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -935,6 +956,7 @@ pub mod enums {
     }
     impl FileLocation {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Unavailable(_) => 0x7c596b46_u32,
@@ -958,6 +980,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for FileLocation {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -984,11 +1007,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::FileLocationUnavailable> for FileLocation {
+        #[inline]
         fn from(x: super::types::FileLocationUnavailable) -> Self {
             Self::Unavailable(x)
         }
     }
     impl ::std::convert::From<super::types::FileLocation> for FileLocation {
+        #[inline]
         fn from(x: super::types::FileLocation) -> Self {
             Self::FileLocation(x)
         }
@@ -1011,6 +1036,7 @@ pub mod enums {
     }
     impl User {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty(_) => 0x200250ba_u32,
@@ -1054,6 +1080,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for User {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1104,31 +1131,37 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserEmpty> for User {
+        #[inline]
         fn from(x: super::types::UserEmpty) -> Self {
             Self::Empty(x)
         }
     }
     impl ::std::convert::From<super::types::UserSelf> for User {
+        #[inline]
         fn from(x: super::types::UserSelf) -> Self {
             Self::Self_(x)
         }
     }
     impl ::std::convert::From<super::types::UserContact> for User {
+        #[inline]
         fn from(x: super::types::UserContact) -> Self {
             Self::Contact(x)
         }
     }
     impl ::std::convert::From<super::types::UserRequest> for User {
+        #[inline]
         fn from(x: super::types::UserRequest) -> Self {
             Self::Request(x)
         }
     }
     impl ::std::convert::From<super::types::UserForeign> for User {
+        #[inline]
         fn from(x: super::types::UserForeign) -> Self {
             Self::Foreign(x)
         }
     }
     impl ::std::convert::From<super::types::UserDeleted> for User {
+        #[inline]
         fn from(x: super::types::UserDeleted) -> Self {
             Self::Deleted(x)
         }
@@ -1143,6 +1176,7 @@ pub mod enums {
     }
     impl UserProfilePhoto {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x4f11bae1_u32,
@@ -1163,6 +1197,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for UserProfilePhoto {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1184,11 +1219,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserProfilePhotoEmpty> for UserProfilePhoto {
+        #[inline]
         fn from(_: super::types::UserProfilePhotoEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::UserProfilePhoto> for UserProfilePhoto {
+        #[inline]
         fn from(x: super::types::UserProfilePhoto) -> Self {
             Self::UserProfilePhoto(x)
         }
@@ -1211,6 +1248,7 @@ pub mod enums {
     }
     impl UserStatus {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Empty => 0x09d05049_u32,
@@ -1248,6 +1286,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for UserStatus {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1278,31 +1317,37 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::UserStatusEmpty> for UserStatus {
+        #[inline]
         fn from(_: super::types::UserStatusEmpty) -> Self {
             Self::Empty
         }
     }
     impl ::std::convert::From<super::types::UserStatusOnline> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusOnline) -> Self {
             Self::Online(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusOffline> for UserStatus {
+        #[inline]
         fn from(x: super::types::UserStatusOffline) -> Self {
             Self::Offline(x)
         }
     }
     impl ::std::convert::From<super::types::UserStatusRecently> for UserStatus {
+        #[inline]
         fn from(_: super::types::UserStatusRecently) -> Self {
             Self::Recently
         }
     }
     impl ::std::convert::From<super::types::UserStatusLastWeek> for UserStatus {
+        #[inline]
         fn from(_: super::types::UserStatusLastWeek) -> Self {
             Self::LastWeek
         }
     }
     impl ::std::convert::From<super::types::UserStatusLastMonth> for UserStatus {
+        #[inline]
         fn from(_: super::types::UserStatusLastMonth) -> Self {
             Self::LastMonth
         }
@@ -1317,6 +1362,7 @@ pub mod enums {
         }
         impl Authorization {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::Authorization(_) => 0xf6b673a4_u32,
@@ -1335,6 +1381,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for Authorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1356,6 +1403,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::Authorization>
         for Authorization {
+            #[inline]
             fn from(x: super::super::types::auth::Authorization) -> Self {
                 Self::Authorization(x)
             }
@@ -1368,6 +1416,7 @@ pub mod enums {
         }
         impl CheckedPhone {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::CheckedPhone(_) => 0xe300cc3b_u32,
@@ -1386,6 +1435,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for CheckedPhone {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1407,6 +1457,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::CheckedPhone>
         for CheckedPhone {
+            #[inline]
             fn from(x: super::super::types::auth::CheckedPhone) -> Self {
                 Self::CheckedPhone(x)
             }
@@ -1419,6 +1470,7 @@ pub mod enums {
         }
         impl ExportedAuthorization {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::ExportedAuthorization(_) => 0xdf969c2d_u32,
@@ -1437,6 +1489,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for ExportedAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1458,6 +1511,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::auth::ExportedAuthorization>
         for ExportedAuthorization {
+            #[inline]
             fn from(x: super::super::types::auth::ExportedAuthorization) -> Self {
                 Self::ExportedAuthorization(x)
             }
@@ -1472,6 +1526,7 @@ pub mod enums {
         }
         impl SentCode {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::SentCode(_) => 0xefed51d9_u32,
@@ -1495,6 +1550,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for SentCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1521,11 +1577,13 @@ pub mod enums {
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentCode> for SentCode {
+            #[inline]
             fn from(x: super::super::types::auth::SentCode) -> Self {
                 Self::SentCode(x)
             }
         }
         impl ::std::convert::From<super::super::types::auth::SentAppCode> for SentCode {
+            #[inline]
             fn from(x: super::super::types::auth::SentAppCode) -> Self {
                 Self::SentAppCode(x)
             }
@@ -1558,6 +1616,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for CheckPhone {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1576,6 +1635,7 @@ pub mod functions {
         impl CheckPhone {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(phone_number: ::std::string::String) -> Self {
                 Self { phone_number }
             }
@@ -1617,6 +1677,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SendCode {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1651,6 +1712,7 @@ pub mod functions {
         impl SendCode {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 sms_type: i32,
@@ -1695,6 +1757,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SendCall {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1719,6 +1782,7 @@ pub mod functions {
         impl SendCall {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -1766,6 +1830,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SignUp {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1814,6 +1879,7 @@ pub mod functions {
         impl SignUp {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -1861,6 +1927,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SignIn {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1899,6 +1966,7 @@ pub mod functions {
         impl SignIn {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
@@ -1932,6 +2000,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for LogOut {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1945,6 +2014,7 @@ pub mod functions {
         impl LogOut {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -1970,6 +2040,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ResetAuthorizations {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1983,6 +2054,7 @@ pub mod functions {
         impl ResetAuthorizations {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new() -> Self {
                 Self {}
             }
@@ -2015,6 +2087,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SendInvites {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2036,6 +2109,7 @@ pub mod functions {
         impl SendInvites {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_numbers: ::std::vec::Vec<::std::string::String>,
                 message: ::std::string::String,
@@ -2068,6 +2142,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ExportAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2084,6 +2159,7 @@ pub mod functions {
         impl ExportAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(dc_id: i32) -> Self {
                 Self { dc_id }
             }
@@ -2116,6 +2192,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for ImportAuthorization {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2144,6 +2221,7 @@ pub mod functions {
         impl ImportAuthorization {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(id: i32, bytes: ::std::vec::Vec<u8>) -> Self {
                 Self { id, bytes }
             }
@@ -2182,6 +2260,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for BindTempAuthKey {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2223,6 +2302,7 @@ pub mod functions {
         impl BindTempAuthKey {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 perm_auth_key_id: i64,
                 nonce: i64,
@@ -2265,6 +2345,7 @@ pub mod functions {
         }
         impl ::tl_wire::Deserialize for SendSms {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2289,6 +2370,7 @@ pub mod functions {
         impl SendSms {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
+            #[inline]
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,

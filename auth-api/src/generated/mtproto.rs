@@ -35,6 +35,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ResPq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -89,6 +90,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PQInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -161,6 +163,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PQInnerDataDc {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -236,6 +239,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PQInnerDataTemp {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -314,6 +318,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for PQInnerDataTempDc {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -386,6 +391,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for BindAuthKeyInner {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -431,6 +437,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ServerDhParamsFail {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -472,6 +479,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ServerDhParamsOk {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -524,6 +532,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ServerDhInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -576,6 +585,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for ClientDhInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -619,6 +629,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DhGenOk {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -662,6 +673,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DhGenRetry {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -705,6 +717,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DhGenFail {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -737,6 +750,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DestroyAuthKeyOk {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -760,6 +774,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DestroyAuthKeyNone {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -783,6 +798,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DestroyAuthKeyFail {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -811,6 +827,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgsAck {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -848,6 +865,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for BadMsgNotification {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -892,6 +910,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for BadServerSalt {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -929,6 +948,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgsStateReq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -963,6 +983,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgsStateInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -998,6 +1019,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgsAllInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1041,6 +1063,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgDetailedInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1084,6 +1107,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgNewDetailedInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1119,6 +1143,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgResendReq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1150,6 +1175,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for MsgResendAnsReq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1184,6 +1210,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RpcError {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1211,6 +1238,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RpcAnswerUnknown {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1234,6 +1262,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RpcAnswerDroppedRunning {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1268,6 +1297,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for RpcAnswerDropped {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1305,6 +1335,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for FutureSalt {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1346,6 +1377,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for FutureSalts {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1382,6 +1414,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for Pong {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1412,6 +1445,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DestroySessionOk {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1441,6 +1475,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for DestroySessionNone {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1476,6 +1511,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for NewSessionCreated {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1517,6 +1553,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for HttpWait {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1555,6 +1592,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for IpPort {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1591,6 +1629,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for IpPortSecret {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1630,6 +1669,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for AccessPointRule {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1669,6 +1709,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsClientHello {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1700,6 +1741,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockString {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1731,6 +1773,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockRandom {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1760,6 +1803,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockZero {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1784,6 +1828,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockDomain {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1812,6 +1857,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockGrease {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1836,6 +1882,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockPublicKey {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1864,6 +1911,7 @@ pub mod types {
     }
     impl ::tl_wire::Deserialize for TlsBlockScope {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1903,6 +1951,7 @@ pub mod types {
         }
         impl ::tl_wire::Deserialize for ConfigSimple {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1927,6 +1976,7 @@ pub mod enums {
     }
     impl AccessPointRule {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::AccessPointRule(_) => 0x4679b65f_u32,
@@ -1945,6 +1995,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for AccessPointRule {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -1965,6 +2016,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::AccessPointRule> for AccessPointRule {
+        #[inline]
         fn from(x: super::types::AccessPointRule) -> Self {
             Self::AccessPointRule(x)
         }
@@ -1979,6 +2031,7 @@ pub mod enums {
     }
     impl BadMsgNotification {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::BadMsgNotification(_) => 0xa7eff811_u32,
@@ -2002,6 +2055,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for BadMsgNotification {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2028,11 +2082,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::BadMsgNotification> for BadMsgNotification {
+        #[inline]
         fn from(x: super::types::BadMsgNotification) -> Self {
             Self::BadMsgNotification(x)
         }
     }
     impl ::std::convert::From<super::types::BadServerSalt> for BadMsgNotification {
+        #[inline]
         fn from(x: super::types::BadServerSalt) -> Self {
             Self::BadServerSalt(x)
         }
@@ -2045,6 +2101,7 @@ pub mod enums {
     }
     impl BindAuthKeyInner {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::BindAuthKeyInner(_) => 0x75a3f765_u32,
@@ -2063,6 +2120,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for BindAuthKeyInner {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2083,6 +2141,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::BindAuthKeyInner> for BindAuthKeyInner {
+        #[inline]
         fn from(x: super::types::BindAuthKeyInner) -> Self {
             Self::BindAuthKeyInner(x)
         }
@@ -2095,6 +2154,7 @@ pub mod enums {
     }
     impl ClientDhInnerData {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::ClientDhInnerData(_) => 0x6643b654_u32,
@@ -2113,6 +2173,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for ClientDhInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2133,6 +2194,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::ClientDhInnerData> for ClientDhInnerData {
+        #[inline]
         fn from(x: super::types::ClientDhInnerData) -> Self {
             Self::ClientDhInnerData(x)
         }
@@ -2149,6 +2211,7 @@ pub mod enums {
     }
     impl DestroyAuthKeyRes {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::DestroyAuthKeyOk => 0xf660e1d4_u32,
@@ -2174,6 +2237,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for DestroyAuthKeyRes {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2191,16 +2255,19 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::DestroyAuthKeyOk> for DestroyAuthKeyRes {
+        #[inline]
         fn from(_: super::types::DestroyAuthKeyOk) -> Self {
             Self::DestroyAuthKeyOk
         }
     }
     impl ::std::convert::From<super::types::DestroyAuthKeyNone> for DestroyAuthKeyRes {
+        #[inline]
         fn from(_: super::types::DestroyAuthKeyNone) -> Self {
             Self::DestroyAuthKeyNone
         }
     }
     impl ::std::convert::From<super::types::DestroyAuthKeyFail> for DestroyAuthKeyRes {
+        #[inline]
         fn from(_: super::types::DestroyAuthKeyFail) -> Self {
             Self::DestroyAuthKeyFail
         }
@@ -2215,6 +2282,7 @@ pub mod enums {
     }
     impl DestroySessionRes {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::DestroySessionOk(_) => 0xe22045fc_u32,
@@ -2238,6 +2306,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for DestroySessionRes {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2264,11 +2333,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::DestroySessionOk> for DestroySessionRes {
+        #[inline]
         fn from(x: super::types::DestroySessionOk) -> Self {
             Self::DestroySessionOk(x)
         }
     }
     impl ::std::convert::From<super::types::DestroySessionNone> for DestroySessionRes {
+        #[inline]
         fn from(x: super::types::DestroySessionNone) -> Self {
             Self::DestroySessionNone(x)
         }
@@ -2281,6 +2352,7 @@ pub mod enums {
     }
     impl FutureSalt {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::FutureSalt(_) => 0x0949d9dc_u32,
@@ -2299,6 +2371,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for FutureSalt {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2319,6 +2392,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::FutureSalt> for FutureSalt {
+        #[inline]
         fn from(x: super::types::FutureSalt) -> Self {
             Self::FutureSalt(x)
         }
@@ -2331,6 +2405,7 @@ pub mod enums {
     }
     impl FutureSalts {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::FutureSalts(_) => 0xae500895_u32,
@@ -2349,6 +2424,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for FutureSalts {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2369,6 +2445,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::FutureSalts> for FutureSalts {
+        #[inline]
         fn from(x: super::types::FutureSalts) -> Self {
             Self::FutureSalts(x)
         }
@@ -2381,6 +2458,7 @@ pub mod enums {
     }
     impl HttpWait {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::HttpWait(_) => 0x9299359f_u32,
@@ -2399,6 +2477,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for HttpWait {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2419,6 +2498,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::HttpWait> for HttpWait {
+        #[inline]
         fn from(x: super::types::HttpWait) -> Self {
             Self::HttpWait(x)
         }
@@ -2433,6 +2513,7 @@ pub mod enums {
     }
     impl IpPort {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::IpPort(_) => 0xd433ad73_u32,
@@ -2456,6 +2537,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for IpPort {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2482,11 +2564,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::IpPort> for IpPort {
+        #[inline]
         fn from(x: super::types::IpPort) -> Self {
             Self::IpPort(x)
         }
     }
     impl ::std::convert::From<super::types::IpPortSecret> for IpPort {
+        #[inline]
         fn from(x: super::types::IpPortSecret) -> Self {
             Self::Secret(x)
         }
@@ -2501,6 +2585,7 @@ pub mod enums {
     }
     impl MsgDetailedInfo {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgDetailedInfo(_) => 0x276d3ec6_u32,
@@ -2524,6 +2609,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgDetailedInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2550,11 +2636,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgDetailedInfo> for MsgDetailedInfo {
+        #[inline]
         fn from(x: super::types::MsgDetailedInfo) -> Self {
             Self::MsgDetailedInfo(x)
         }
     }
     impl ::std::convert::From<super::types::MsgNewDetailedInfo> for MsgDetailedInfo {
+        #[inline]
         fn from(x: super::types::MsgNewDetailedInfo) -> Self {
             Self::MsgNewDetailedInfo(x)
         }
@@ -2569,6 +2657,7 @@ pub mod enums {
     }
     impl MsgResendReq {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgResendReq(_) => 0x7d861a08_u32,
@@ -2592,6 +2681,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgResendReq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2618,11 +2708,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgResendReq> for MsgResendReq {
+        #[inline]
         fn from(x: super::types::MsgResendReq) -> Self {
             Self::MsgResendReq(x)
         }
     }
     impl ::std::convert::From<super::types::MsgResendAnsReq> for MsgResendReq {
+        #[inline]
         fn from(x: super::types::MsgResendAnsReq) -> Self {
             Self::MsgResendAnsReq(x)
         }
@@ -2635,6 +2727,7 @@ pub mod enums {
     }
     impl MsgsAck {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgsAck(_) => 0x62d6b459_u32,
@@ -2653,6 +2746,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgsAck {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2673,6 +2767,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgsAck> for MsgsAck {
+        #[inline]
         fn from(x: super::types::MsgsAck) -> Self {
             Self::MsgsAck(x)
         }
@@ -2685,6 +2780,7 @@ pub mod enums {
     }
     impl MsgsAllInfo {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgsAllInfo(_) => 0x8cc0d131_u32,
@@ -2703,6 +2799,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgsAllInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2723,6 +2820,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgsAllInfo> for MsgsAllInfo {
+        #[inline]
         fn from(x: super::types::MsgsAllInfo) -> Self {
             Self::MsgsAllInfo(x)
         }
@@ -2735,6 +2833,7 @@ pub mod enums {
     }
     impl MsgsStateInfo {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgsStateInfo(_) => 0x04deb57d_u32,
@@ -2753,6 +2852,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgsStateInfo {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2773,6 +2873,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgsStateInfo> for MsgsStateInfo {
+        #[inline]
         fn from(x: super::types::MsgsStateInfo) -> Self {
             Self::MsgsStateInfo(x)
         }
@@ -2785,6 +2886,7 @@ pub mod enums {
     }
     impl MsgsStateReq {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::MsgsStateReq(_) => 0xda69fb52_u32,
@@ -2803,6 +2905,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for MsgsStateReq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2823,6 +2926,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::MsgsStateReq> for MsgsStateReq {
+        #[inline]
         fn from(x: super::types::MsgsStateReq) -> Self {
             Self::MsgsStateReq(x)
         }
@@ -2835,6 +2939,7 @@ pub mod enums {
     }
     impl NewSession {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Created(_) => 0x9ec20908_u32,
@@ -2853,6 +2958,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for NewSession {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2873,6 +2979,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::NewSessionCreated> for NewSession {
+        #[inline]
         fn from(x: super::types::NewSessionCreated) -> Self {
             Self::Created(x)
         }
@@ -2891,6 +2998,7 @@ pub mod enums {
     }
     impl PQInnerData {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::PQInnerData(_) => 0x83c95aec_u32,
@@ -2924,6 +3032,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for PQInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -2962,21 +3071,25 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::PQInnerData> for PQInnerData {
+        #[inline]
         fn from(x: super::types::PQInnerData) -> Self {
             Self::PQInnerData(x)
         }
     }
     impl ::std::convert::From<super::types::PQInnerDataDc> for PQInnerData {
+        #[inline]
         fn from(x: super::types::PQInnerDataDc) -> Self {
             Self::Dc(x)
         }
     }
     impl ::std::convert::From<super::types::PQInnerDataTemp> for PQInnerData {
+        #[inline]
         fn from(x: super::types::PQInnerDataTemp) -> Self {
             Self::Temp(x)
         }
     }
     impl ::std::convert::From<super::types::PQInnerDataTempDc> for PQInnerData {
+        #[inline]
         fn from(x: super::types::PQInnerDataTempDc) -> Self {
             Self::TempDc(x)
         }
@@ -2989,6 +3102,7 @@ pub mod enums {
     }
     impl Pong {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Pong(_) => 0x347773c5_u32,
@@ -3007,6 +3121,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for Pong {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3027,6 +3142,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::Pong> for Pong {
+        #[inline]
         fn from(x: super::types::Pong) -> Self {
             Self::Pong(x)
         }
@@ -3039,6 +3155,7 @@ pub mod enums {
     }
     impl ResPq {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::ResPq(_) => 0x05162463_u32,
@@ -3057,6 +3174,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for ResPq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3077,6 +3195,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::ResPq> for ResPq {
+        #[inline]
         fn from(x: super::types::ResPq) -> Self {
             Self::ResPq(x)
         }
@@ -3093,6 +3212,7 @@ pub mod enums {
     }
     impl RpcDropAnswer {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::RpcAnswerUnknown => 0x5e2ad36e_u32,
@@ -3119,6 +3239,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for RpcDropAnswer {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3143,16 +3264,19 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::RpcAnswerUnknown> for RpcDropAnswer {
+        #[inline]
         fn from(_: super::types::RpcAnswerUnknown) -> Self {
             Self::RpcAnswerUnknown
         }
     }
     impl ::std::convert::From<super::types::RpcAnswerDroppedRunning> for RpcDropAnswer {
+        #[inline]
         fn from(_: super::types::RpcAnswerDroppedRunning) -> Self {
             Self::RpcAnswerDroppedRunning
         }
     }
     impl ::std::convert::From<super::types::RpcAnswerDropped> for RpcDropAnswer {
+        #[inline]
         fn from(x: super::types::RpcAnswerDropped) -> Self {
             Self::RpcAnswerDropped(x)
         }
@@ -3165,6 +3289,7 @@ pub mod enums {
     }
     impl RpcError {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::RpcError(_) => 0x2144ca19_u32,
@@ -3183,6 +3308,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for RpcError {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3203,6 +3329,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::RpcError> for RpcError {
+        #[inline]
         fn from(x: super::types::RpcError) -> Self {
             Self::RpcError(x)
         }
@@ -3217,6 +3344,7 @@ pub mod enums {
     }
     impl ServerDhParams {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::Fail(_) => 0x79cb045d_u32,
@@ -3240,6 +3368,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for ServerDhParams {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3266,11 +3395,13 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::ServerDhParamsFail> for ServerDhParams {
+        #[inline]
         fn from(x: super::types::ServerDhParamsFail) -> Self {
             Self::Fail(x)
         }
     }
     impl ::std::convert::From<super::types::ServerDhParamsOk> for ServerDhParams {
+        #[inline]
         fn from(x: super::types::ServerDhParamsOk) -> Self {
             Self::Ok(x)
         }
@@ -3283,6 +3414,7 @@ pub mod enums {
     }
     impl ServerDhInnerData {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::ServerDhInnerData(_) => 0xb5890dba_u32,
@@ -3301,6 +3433,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for ServerDhInnerData {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3321,6 +3454,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::ServerDhInnerData> for ServerDhInnerData {
+        #[inline]
         fn from(x: super::types::ServerDhInnerData) -> Self {
             Self::ServerDhInnerData(x)
         }
@@ -3337,6 +3471,7 @@ pub mod enums {
     }
     impl SetClientDhParamsAnswer {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::DhGenOk(_) => 0x3bcbf734_u32,
@@ -3365,6 +3500,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for SetClientDhParamsAnswer {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3397,16 +3533,19 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::DhGenOk> for SetClientDhParamsAnswer {
+        #[inline]
         fn from(x: super::types::DhGenOk) -> Self {
             Self::DhGenOk(x)
         }
     }
     impl ::std::convert::From<super::types::DhGenRetry> for SetClientDhParamsAnswer {
+        #[inline]
         fn from(x: super::types::DhGenRetry) -> Self {
             Self::DhGenRetry(x)
         }
     }
     impl ::std::convert::From<super::types::DhGenFail> for SetClientDhParamsAnswer {
+        #[inline]
         fn from(x: super::types::DhGenFail) -> Self {
             Self::DhGenFail(x)
         }
@@ -3431,6 +3570,7 @@ pub mod enums {
     }
     impl TlsBlock {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::String(_) => 0x4218a164_u32,
@@ -3475,6 +3615,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for TlsBlock {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3521,36 +3662,43 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::TlsBlockString> for TlsBlock {
+        #[inline]
         fn from(x: super::types::TlsBlockString) -> Self {
             Self::String(x)
         }
     }
     impl ::std::convert::From<super::types::TlsBlockRandom> for TlsBlock {
+        #[inline]
         fn from(x: super::types::TlsBlockRandom) -> Self {
             Self::Random(x)
         }
     }
     impl ::std::convert::From<super::types::TlsBlockZero> for TlsBlock {
+        #[inline]
         fn from(x: super::types::TlsBlockZero) -> Self {
             Self::Zero(x)
         }
     }
     impl ::std::convert::From<super::types::TlsBlockDomain> for TlsBlock {
+        #[inline]
         fn from(_: super::types::TlsBlockDomain) -> Self {
             Self::Domain
         }
     }
     impl ::std::convert::From<super::types::TlsBlockGrease> for TlsBlock {
+        #[inline]
         fn from(x: super::types::TlsBlockGrease) -> Self {
             Self::Grease(x)
         }
     }
     impl ::std::convert::From<super::types::TlsBlockPublicKey> for TlsBlock {
+        #[inline]
         fn from(_: super::types::TlsBlockPublicKey) -> Self {
             Self::PublicKey
         }
     }
     impl ::std::convert::From<super::types::TlsBlockScope> for TlsBlock {
+        #[inline]
         fn from(x: super::types::TlsBlockScope) -> Self {
             Self::Scope(x)
         }
@@ -3563,6 +3711,7 @@ pub mod enums {
     }
     impl TlsClientHello {
         /// The constructor id of this value's variant.
+        #[inline]
         pub fn constructor_id(&self) -> u32 {
             match self {
                 Self::TlsClientHello(_) => 0x6c52c484_u32,
@@ -3581,6 +3730,7 @@ pub mod enums {
     }
     impl ::tl_wire::Deserialize for TlsClientHello {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3601,6 +3751,7 @@ pub mod enums {
         }
     }
     impl ::std::convert::From<super::types::TlsClientHello> for TlsClientHello {
+        #[inline]
         fn from(x: super::types::TlsClientHello) -> Self {
             Self::TlsClientHello(x)
         }
@@ -3615,6 +3766,7 @@ pub mod enums {
         }
         impl ConfigSimple {
             /// The constructor id of this value's variant.
+            #[inline]
             pub fn constructor_id(&self) -> u32 {
                 match self {
                     Self::ConfigSimple(_) => 0x5a592a6c_u32,
@@ -3633,6 +3785,7 @@ pub mod enums {
         }
         impl ::tl_wire::Deserialize for ConfigSimple {
             #[allow(unused_variables)]
+            #[inline]
             fn deserialize(
                 r: &mut ::tl_wire::Reader<'_>,
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3654,6 +3807,7 @@ pub mod enums {
         }
         impl ::std::convert::From<super::super::types::help::ConfigSimple>
         for ConfigSimple {
+            #[inline]
             fn from(x: super::super::types::help::ConfigSimple) -> Self {
                 Self::ConfigSimple(x)
             }
@@ -3684,6 +3838,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for ReqPq {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3700,6 +3855,7 @@ pub mod functions {
     impl ReqPq {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(nonce: [u8; 16]) -> Self {
             Self { nonce }
         }
@@ -3729,6 +3885,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for ReqPqMulti {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3745,6 +3902,7 @@ pub mod functions {
     impl ReqPqMulti {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(nonce: [u8; 16]) -> Self {
             Self { nonce }
         }
@@ -3789,6 +3947,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for ReqDhParams {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3827,6 +3986,7 @@ pub mod functions {
     impl ReqDhParams {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(
             nonce: [u8; 16],
             server_nonce: [u8; 16],
@@ -3876,6 +4036,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for SetClientDhParams {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3902,6 +4063,7 @@ pub mod functions {
     impl SetClientDhParams {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(
             nonce: [u8; 16],
             server_nonce: [u8; 16],
@@ -3935,6 +4097,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for DestroyAuthKey {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3948,6 +4111,7 @@ pub mod functions {
     impl DestroyAuthKey {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new() -> Self {
             Self {}
         }
@@ -3977,6 +4141,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for RpcDropAnswer {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -3993,6 +4158,7 @@ pub mod functions {
     impl RpcDropAnswer {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(req_msg_id: i64) -> Self {
             Self { req_msg_id }
         }
@@ -4022,6 +4188,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for GetFutureSalts {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4038,6 +4205,7 @@ pub mod functions {
     impl GetFutureSalts {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(num: i32) -> Self {
             Self { num }
         }
@@ -4067,6 +4235,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for Ping {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4083,6 +4252,7 @@ pub mod functions {
     impl Ping {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(ping_id: i64) -> Self {
             Self { ping_id }
         }
@@ -4115,6 +4285,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for PingDelayDisconnect {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4134,6 +4305,7 @@ pub mod functions {
     impl PingDelayDisconnect {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(ping_id: i64, disconnect_delay: i32) -> Self {
             Self { ping_id, disconnect_delay }
         }
@@ -4163,6 +4335,7 @@ pub mod functions {
     }
     impl ::tl_wire::Deserialize for DestroySession {
         #[allow(unused_variables)]
+        #[inline]
         fn deserialize(
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
@@ -4179,6 +4352,7 @@ pub mod functions {
     impl DestroySession {
         /// Creates the request from its required fields; optional fields start unset.
         #[allow(clippy::too_many_arguments)]
+        #[inline]
         pub fn new(session_id: i64) -> Self {
             Self { session_id }
         }

@@ -133,6 +133,7 @@ impl Generator<'_> {
                         let doc = format!(" Sets the optional `{}`.", f.tl_name);
                         setters.push(quote! {
                             #[doc = #doc]
+                            #[inline]
                             pub fn #ident(mut self, value: #ty) -> Self {
                                 self.#ident = ::std::option::Option::Some(value);
                                 self
@@ -146,6 +147,7 @@ impl Generator<'_> {
                         let doc = format!(" Sets the flag `{}`.", f.tl_name);
                         setters.push(quote! {
                             #[doc = #doc]
+                            #[inline]
                             pub fn #ident(mut self, value: bool) -> Self {
                                 self.#ident = value;
                                 self
@@ -159,6 +161,7 @@ impl Generator<'_> {
             impl #gen_params #name #gen_params {
                 /// Creates the request from its required fields; optional fields start unset.
                 #[allow(clippy::too_many_arguments)]
+                #[inline]
                 pub fn new(#(#new_args),*) -> Self {
                     Self { #(#inits),* }
                 }
@@ -338,6 +341,7 @@ impl Generator<'_> {
 
             impl #de_bounds ::tl_wire::Deserialize for #name #gen_params {
                 #[allow(unused_variables)]
+                #[inline]
                 fn deserialize(r: &mut ::tl_wire::Reader<'_>) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                     #de_body
                 }
@@ -414,6 +418,7 @@ impl Generator<'_> {
                 de_arms.push(quote!(#id => ::std::result::Result::Ok(Self::#v)));
                 froms.push(quote! {
                     impl ::std::convert::From<#path> for #name {
+                        #[inline]
                         fn from(_: #path) -> Self { Self::#v }
                     }
                 });
@@ -440,6 +445,7 @@ impl Generator<'_> {
             }));
             froms.push(quote! {
                 impl ::std::convert::From<#path> for #name {
+                    #[inline]
                     fn from(x: #path) -> Self { Self::#v(#wrap) }
                 }
             });
@@ -451,6 +457,7 @@ impl Generator<'_> {
 
             impl #name {
                 /// The constructor id of this value's variant.
+                #[inline]
                 pub fn constructor_id(&self) -> u32 {
                     match self { #(#id_arms),* }
                 }
@@ -464,6 +471,7 @@ impl Generator<'_> {
 
             impl ::tl_wire::Deserialize for #name {
                 #[allow(unused_variables)]
+                #[inline]
                 fn deserialize(r: &mut ::tl_wire::Reader<'_>) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                     r.read_boxed(|id, r| match id {
                         #(#de_arms,)*
