@@ -1,0 +1,288 @@
+//! [`Connection`], the cloneable handle to one DC connection's driver task, and the
+//! [`Events`] it reports.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use mtproto_crypto::PrimeCache;
+use mtproto_proto::session::Session;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use tl_wire::{Deserialize, RemoteCall};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{ConnectConfig, StoredAuth};
+use crate::driver::Driver;
+use crate::error::{InvokeError, NetError};
+use crate::link::Link;
+
+/// A handle to one DC connection. Cheap to clone; every clone drives the same task.
+///
+/// The task runs until [`Connection::close`] is called, every handle is dropped, or
+/// reconnecting gives up ([`Backoff::max_attempts`](crate::Backoff::max_attempts)).
+#[derive(Clone, Debug)]
+pub struct Connection {
+    shared: Arc<Shared>,
+    commands: mpsc::UnboundedSender<Command>,
+    request_timeout: Duration,
+}
+
+/// What the connection reports besides answers. Dropping it is fine: events are then
+/// discarded.
+#[derive(Debug)]
+pub struct Events {
+    rx: mpsc::Receiver<NetEvent>,
+}
+
+/// Something that happened on a connection.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum NetEvent {
+    /// A server message that answers no request (an update), as its TL bytes.
+    Update {
+        /// The TL body.
+        body: Vec<u8>,
+    },
+    /// The server created a new session: updates may have been missed.
+    NewSession {
+        /// The first message id of the new session.
+        first_msg_id: i64,
+    },
+    /// A new authorization key was created (after a -404 from the server): persist
+    /// [`Connection::auth`] again.
+    NewAuthKey,
+    /// The connection was lost; reconnecting follows (unanswered requests are resent).
+    Disconnected {
+        /// Why.
+        error: NetError,
+    },
+    /// A new connection is up after `attempts` tries.
+    Reconnected {
+        /// Tries it took.
+        attempts: u32,
+    },
+    /// The driver stopped: `error` is `None` when it was closed by the application.
+    Closed {
+        /// Why, when it gave up.
+        error: Option<NetError>,
+    },
+}
+
+/// Counters and state of a connection, for diagnostics and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Status {
+    /// Whether a TCP connection is up now.
+    pub connected: bool,
+    /// Connections opened, the first one included.
+    pub connections: u32,
+    /// Key exchanges completed by this connection (0 when it started from a stored key).
+    pub key_exchanges: u32,
+    /// Times a request was sent again (reconnect, bad salt, bad msg id, server request).
+    pub resent: u64,
+    /// `invoke` calls waiting for their answer.
+    pub pending: usize,
+    /// Whether the driver has stopped.
+    pub closed: bool,
+}
+
+/// State the driver publishes for the handles.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    state: Mutex<SharedState>,
+    next_ticket: AtomicU64,
+}
+
+#[derive(Debug)]
+pub(crate) struct SharedState {
+    pub(crate) auth: StoredAuth,
+    pub(crate) status: Status,
+}
+
+impl Shared {
+    pub(crate) fn lock(&self) -> MutexGuard<'_, SharedState> {
+        // A panic while holding this lock leaves plain data behind: keep going.
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What a handle asks of the driver.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send a request; `ticket` names it for a later [`Command::Cancel`].
+    Invoke {
+        ticket: u64,
+        body: Vec<u8>,
+        reply: oneshot::Sender<Result<Vec<u8>, InvokeError>>,
+    },
+    /// Forget a request (its `invoke` was dropped or timed out).
+    Cancel(u64),
+    /// Stop the driver.
+    Close,
+}
+
+impl Connection {
+    /// Connects to a DC: opens the TCP connection, creates an authorization key unless
+    /// [`ConnectConfig::auth`] holds one, and starts the driver task (on the current tokio
+    /// runtime). Fails if this first connection cannot be made within
+    /// [`ConnectConfig::connect_timeout`]; later losses are handled by reconnecting.
+    pub async fn connect(config: ConnectConfig) -> Result<(Connection, Events), NetError> {
+        let mut rng = StdRng::from_entropy();
+        let mut primes = PrimeCache::new();
+        let opened = tokio::time::timeout(config.connect_timeout, async {
+            let mut link = Link::open(&config, &mut rng).await?;
+            let auth = match &config.auth {
+                Some(auth) => (auth.clone(), false),
+                None => {
+                    let outcome = link.key_exchange(&config, &mut rng, &mut primes).await?;
+                    let auth = StoredAuth {
+                        auth_key: outcome.auth_key,
+                        salt: outcome.first_salt,
+                        time_offset: outcome.time_offset,
+                    };
+                    (auth, true)
+                }
+            };
+            Ok::<_, NetError>((link, auth))
+        })
+        .await;
+        let (link, (auth, created)) = match opened {
+            Ok(result) => result?,
+            Err(_) => return Err(NetError::ConnectTimeout(config.connect_timeout)),
+        };
+        tracing::info!(
+            addr = %config.addr,
+            transport = ?config.transport,
+            obfuscated = config.obfuscated,
+            auth_key = ?auth.auth_key,
+            new_key = created,
+            "connected"
+        );
+        let session = Session::new(
+            config.session.clone(),
+            auth.auth_key.clone(),
+            auth.salt,
+            Some(auth.time_offset),
+            rng.next_u64() as i64,
+        );
+        let shared = Arc::new(Shared {
+            state: Mutex::new(SharedState {
+                auth,
+                status: Status {
+                    connections: 1,
+                    key_exchanges: u32::from(created),
+                    ..Status::default()
+                },
+            }),
+            next_ticket: AtomicU64::new(0),
+        });
+        let (commands, commands_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
+        let request_timeout = config.request_timeout;
+        let driver = Driver::new(
+            config,
+            rng,
+            primes,
+            session,
+            commands_rx,
+            shared.clone(),
+            events_tx,
+        );
+        tokio::spawn(driver.run(link));
+        Ok((
+            Connection {
+                shared,
+                commands,
+                request_timeout,
+            },
+            Events { rx: events_rx },
+        ))
+    }
+
+    /// Sends a serialized TL function and waits for its answer (the result object's bytes,
+    /// gzip unpacked). The request survives reconnections (it is resent with a new msg_id)
+    /// until [`ConnectConfig::request_timeout`] passes. Dropping the returned future cancels
+    /// the request: it is not resent, and a late answer is ignored.
+    pub async fn invoke_raw(&self, body: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
+        if body.is_empty() || body.len() % 4 != 0 {
+            return Err(InvokeError::InvalidBody { len: body.len() });
+        }
+        let ticket = self.shared.next_ticket.fetch_add(1, Ordering::Relaxed);
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Invoke {
+                ticket,
+                body,
+                reply,
+            })
+            .map_err(|_| InvokeError::Closed)?;
+        let mut guard = CancelOnDrop {
+            ticket,
+            commands: &self.commands,
+            armed: true,
+        };
+        match tokio::time::timeout(self.request_timeout, answer).await {
+            Ok(Ok(result)) => {
+                guard.armed = false;
+                result
+            }
+            Ok(Err(_)) => {
+                guard.armed = false;
+                Err(InvokeError::Closed)
+            }
+            // The guard cancels the request in the session.
+            Err(_) => Err(InvokeError::Timeout),
+        }
+    }
+
+    /// Sends a typed TL function and decodes its answer (see [`Connection::invoke_raw`]).
+    pub async fn invoke<R: RemoteCall>(&self, request: &R) -> Result<R::Return, InvokeError> {
+        let answer = self.invoke_raw(request.to_bytes()).await?;
+        R::Return::from_bytes(&answer).map_err(InvokeError::Decode)
+    }
+
+    /// The authorization key with the current salt and clock offset: persist it to reconnect
+    /// later without a key exchange ([`ConnectConfig::auth`]).
+    pub fn auth(&self) -> StoredAuth {
+        self.shared.lock().auth.clone()
+    }
+
+    /// Counters and state.
+    pub fn status(&self) -> Status {
+        self.shared.lock().status.clone()
+    }
+
+    /// Stops the driver: the connection closes and waiting requests fail with
+    /// [`InvokeError::Closed`]. Other handles see the same.
+    pub fn close(&self) {
+        let _ = self.commands.send(Command::Close);
+    }
+}
+
+/// Cancels an invoke that did not complete (timed out or dropped).
+struct CancelOnDrop<'a> {
+    ticket: u64,
+    commands: &'a mpsc::UnboundedSender<Command>,
+    armed: bool,
+}
+
+impl Drop for CancelOnDrop<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            let _ = self.commands.send(Command::Cancel(self.ticket));
+        }
+    }
+}
+
+impl Events {
+    /// The next event; `None` once the driver has stopped and every event was read.
+    pub async fn recv(&mut self) -> Option<NetEvent> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is ready.
+    pub fn try_recv(&mut self) -> Option<NetEvent> {
+        self.rx.try_recv().ok()
+    }
+}

@@ -1,0 +1,103 @@
+//! The errors of this crate's two boundaries: opening a connection ([`NetError`]) and
+//! invoking a request ([`InvokeError`]).
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use mtproto_proto::handshake::KexError;
+use mtproto_proto::session::RpcError;
+use mtproto_proto::transport::TransportError;
+use thiserror::Error;
+
+/// Why a connection could not be opened, or was lost.
+///
+/// [`Connection::connect`](crate::Connection::connect) returns it for the first connection;
+/// later losses are reported as [`NetEvent::Disconnected`](crate::NetEvent::Disconnected)
+/// and handled by reconnecting.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum NetError {
+    /// The TCP connection could not be opened.
+    #[error("cannot connect to {addr}: {source}")]
+    Connect {
+        /// The address tried.
+        addr: SocketAddr,
+        /// The socket error.
+        source: Arc<io::Error>,
+    },
+    /// Opening the connection (TCP plus a key exchange, when needed) took longer than
+    /// [`ConnectConfig::connect_timeout`](crate::ConnectConfig::connect_timeout).
+    #[error("connecting took longer than {0:?}")]
+    ConnectTimeout(Duration),
+    /// Reading or writing the socket failed.
+    #[error("socket error: {0}")]
+    Io(Arc<io::Error>),
+    /// The server closed the connection.
+    #[error("the server closed the connection")]
+    Eof,
+    /// The transport failed: a bad frame, or a transport error code from the server (-404:
+    /// the key is unknown, and a new one is created on reconnection).
+    #[error("transport: {0}")]
+    Transport(#[from] TransportError),
+    /// The key exchange failed.
+    #[error("key exchange: {0}")]
+    KeyExchange(#[from] KexError),
+    /// A server packet failed decryption (security guidelines item 14: drop the connection).
+    #[error("a server packet failed to decrypt")]
+    Decrypt,
+    /// Nothing arrived for [`ConnectConfig::idle_timeout`](crate::ConnectConfig::idle_timeout).
+    #[error("nothing received for {0:?}")]
+    Idle(Duration),
+    /// Reconnection failed [`Backoff::max_attempts`](crate::Backoff::max_attempts) times in a
+    /// row.
+    #[error("gave up after {attempts} reconnection attempts; last error: {last}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The error of the last one.
+        last: Box<NetError>,
+    },
+}
+
+impl NetError {
+    pub(crate) fn io(error: io::Error) -> Self {
+        Self::Io(Arc::new(error))
+    }
+
+    /// Whether the server said it does not know the auth key (transport error -404).
+    pub fn is_unknown_key(&self) -> bool {
+        matches!(
+            self,
+            Self::Transport(TransportError::Server(
+                mtproto_proto::transport::TransportErrorCode::NoSuchKey
+            ))
+        )
+    }
+}
+
+/// Why an `invoke` produced no result.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum InvokeError {
+    /// The server answered with an RPC error.
+    #[error("{0}")]
+    Rpc(RpcError),
+    /// No answer within [`ConnectConfig::request_timeout`](crate::ConnectConfig); the request
+    /// was cancelled (a late answer is ignored).
+    #[error("no answer in time")]
+    Timeout,
+    /// The connection is closed: every handle was dropped or closed, or reconnecting gave up.
+    #[error("the connection is closed")]
+    Closed,
+    /// The answer does not decode as the type the function returns.
+    #[error("cannot decode the answer: {0}")]
+    Decode(tl_wire::DecodeError),
+    /// A request body must be a non-empty multiple of 4 bytes (a serialized TL function).
+    #[error("a request body must be a non-empty multiple of 4 bytes, not {len}")]
+    InvalidBody {
+        /// The body's length.
+        len: usize,
+    },
+}

@@ -1,0 +1,53 @@
+//! The tokio edge of the MTProto stack: one driver task per DC connection, over the sans-IO
+//! state machines of `mtproto-proto`.
+//!
+//! ```no_run
+//! # async fn demo(addr: std::net::SocketAddr, keys: Vec<mtproto_crypto::RsaPublicKey>)
+//! # -> Result<(), Box<dyn std::error::Error>> {
+//! use mtproto_net::{ConnectConfig, Connection};
+//!
+//! let config = ConnectConfig::new(addr, 2, keys);
+//! let (conn, _events) = Connection::connect(config).await?;
+//! // Any serialized TL function; `invoke` takes a typed one.
+//! let answer = conn.invoke_raw(vec![0xde, 0xad, 0xbe, 0xef]).await;
+//! // Persist this to skip the key exchange next time (`ConnectConfig::auth`).
+//! let stored = conn.auth();
+//! # let _ = (answer, stored); Ok(()) }
+//! ```
+//!
+//! What the driver does ([`Connection::connect`] starts it; every [`Connection`] clone talks
+//! to it through a channel):
+//! - reads the socket into the transport codec, hands each packet to the session (or, while
+//!   there is no key, to the key exchange), drains `poll_transmit` into the socket and
+//!   `poll_event` into the waiting `invoke`s, and sleeps until `poll_timeout` to call
+//!   `handle_timeout` (keepalive pings, future salts);
+//! - on EOF, a socket error, a transport error, a packet that fails to decrypt, or an idle
+//!   connection: tells the session (`connection_lost`, so every unanswered request is resent
+//!   with a new msg_id) and reconnects with exponential [`Backoff`] on the same key. A -404
+//!   transport error means the server does not know the key: the next connection creates a
+//!   new one and the unanswered requests move to a new session over it;
+//! - `invoke` times out after [`ConnectConfig::request_timeout`]; dropping its future
+//!   cancels the request in the session (not resent; a late answer is ignored).
+//!
+//! Logging goes through `tracing`: sizes, constructor ids, key ids and salts, never key
+//! bytes or request and answer bodies.
+//!
+//! Modules: [`Connection`] and its [`Events`]; [`ConnectConfig`], [`Backoff`],
+//! [`StoredAuth`]; the errors [`NetError`] and [`InvokeError`]; [`test_server`], a loopback
+//! server for tests.
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
+
+mod config;
+mod connection;
+mod driver;
+mod error;
+mod link;
+pub mod test_server;
+
+pub use config::{Backoff, ConnectConfig, StoredAuth};
+pub use connection::{Connection, Events, NetEvent, Status};
+pub use error::{InvokeError, NetError};
+pub use mtproto_proto::session::{RpcError, SessionConfig};
+pub use mtproto_proto::transport::Transport;
