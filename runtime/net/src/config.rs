@@ -72,9 +72,10 @@ impl ConnectConfig {
 }
 
 /// Exponential backoff between reconnection attempts: attempt `n` (from 1) waits
-/// `min(initial * 2^(n-1), max)` first. After `max_attempts` consecutive failures the
-/// connection gives up and every waiting request fails with
-/// [`InvokeError::Closed`](crate::InvokeError::Closed).
+/// `min(initial * 2^(n-1), max)` first. Attempts count up until a connection carries a valid
+/// packet from the server (a connection that opens and dies at once does not reset them).
+/// After `max_attempts` the connection gives up and every waiting request fails with
+/// [`InvokeError::Closed`](crate::InvokeError::Closed). There is no jitter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Backoff {
     /// The wait before the first reconnection attempt.

@@ -57,9 +57,10 @@ pub enum NetEvent {
         /// Why.
         error: NetError,
     },
-    /// A new connection is up after `attempts` tries.
+    /// A new connection is up.
     Reconnected {
-        /// Tries it took.
+        /// Connections tried since the last one that carried a valid packet, this one
+        /// included.
         attempts: u32,
     },
     /// The driver stopped: `error` is `None` when it was closed by the application.

@@ -55,6 +55,8 @@ pub(crate) struct Driver {
     events: mpsc::Sender<NetEvent>,
     /// The server does not know our key (-404): create a new one before the next session.
     need_key: bool,
+    /// The current connection delivered at least one valid packet.
+    healthy: bool,
 }
 
 impl Driver {
@@ -78,6 +80,7 @@ impl Driver {
             shared,
             events,
             need_key: false,
+            healthy: false,
         }
     }
 
@@ -118,10 +121,15 @@ impl Driver {
                     }
                 }
             };
-            attempt = 0;
             self.shared.lock().status.connected = true;
+            self.healthy = false;
             let ended = self.serve(current).await;
             self.shared.lock().status.connected = false;
+            // Only a connection that carried a valid packet resets the backoff: a server that
+            // accepts and then drops every connection still runs into `max_attempts`.
+            if self.healthy {
+                attempt = 0;
+            }
             match ended {
                 Ended::Closed => break None,
                 Ended::Lost(error) => {
@@ -316,7 +324,7 @@ impl Driver {
                 continue;
             }
             match self.session.handle_packet(unix_now(), &payload) {
-                Ok(()) => {}
+                Ok(()) => self.healthy = true,
                 Err(mtproto_proto::session::SessionError::Decrypt) => {
                     return Err(NetError::Decrypt);
                 }

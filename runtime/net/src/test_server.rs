@@ -111,6 +111,12 @@ pub struct Knobs {
     /// time-window check; not the key exchange). A client more than 300 s behind gets
     /// `bad_msg_notification` 16, more than 30 s ahead 17.
     pub clock_offset: i64,
+    /// While set, encrypted sessions send nothing: packets are still read and handled
+    /// (requests are answered), but what the session has to send is discarded. A dead
+    /// network path, as the client sees it.
+    pub silent: bool,
+    /// While set, every new connection is closed as soon as it is accepted.
+    pub close_on_accept: bool,
 }
 
 /// What the server saw and sent.
@@ -136,8 +142,12 @@ pub struct Stats {
     pub bad_msg_notifications: BTreeMap<i32, u64>,
     /// Transport errors -404 sent (packet under an unknown key).
     pub unknown_key_errors: u64,
-    /// Connections closed by [`Knobs::drop_on_request`].
+    /// Connections closed by [`Knobs::drop_on_request`] or [`Knobs::close_on_accept`].
     pub dropped_connections: u64,
+    /// `ping` / `ping_delay_disconnect` messages received.
+    pub pings: u64,
+    /// Server packets discarded because of [`Knobs::silent`].
+    pub swallowed_packets: u64,
 }
 
 impl Stats {
@@ -269,9 +279,17 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::debug!(%peer, "test server: connection accepted");
-                    shared.lock().stats.connections += 1;
-                    let _ = stream.set_nodelay(true);
-                    connections.spawn(serve(shared.clone(), stream));
+                    let close = {
+                        let mut state = shared.lock();
+                        state.stats.connections += 1;
+                        state.stats.dropped_connections += u64::from(state.knobs.close_on_accept);
+                        state.knobs.close_on_accept
+                    };
+                    // Dropping the stream closes the connection.
+                    if !close {
+                        let _ = stream.set_nodelay(true);
+                        connections.spawn(serve(shared.clone(), stream));
+                    }
                 }
                 Err(error) => tracing::warn!(%error, "test server: accept failed"),
             },
@@ -444,6 +462,7 @@ impl Conn {
             if peek.container {
                 state.stats.containers += 1;
             }
+            state.stats.pings += peek.pings;
             if peek.carries_request {
                 if let Some(salt) = state.knobs.rotate_salt_on_next_request.take() {
                     entry.session.set_salt(salt);
@@ -531,6 +550,10 @@ impl Conn {
             };
             let now = offset_now(state.knobs.clock_offset);
             while let Some(packet) = entry.session.poll_transmit(now, &mut self.rng) {
+                if state.knobs.silent {
+                    state.stats.swallowed_packets += 1;
+                    continue;
+                }
                 count_server_packet(&entry.auth_key, &packet, &mut state.stats);
                 packets.push(packet);
             }
@@ -579,6 +602,7 @@ fn offset_now(offset: i64) -> Duration {
 struct Peek {
     container: bool,
     carries_request: bool,
+    pings: u64,
 }
 
 fn peek_client_packet(key: &AuthKey, packet: &[u8]) -> Peek {
@@ -599,9 +623,22 @@ fn peek_client_packet(key: &AuthKey, packet: &[u8]) -> Peek {
     let carries_request = messages
         .iter()
         .any(|m| m.is_content_related() && !is_service(wire::peek_id(&m.body)));
+    let pings = messages
+        .iter()
+        .filter(|m| {
+            matches!(
+                wire::peek_id(&m.body),
+                Some(
+                    functions::Ping::CONSTRUCTOR_ID
+                        | functions::PingDelayDisconnect::CONSTRUCTOR_ID
+                )
+            )
+        })
+        .count() as u64;
     Peek {
         container,
         carries_request,
+        pings,
     }
 }
 

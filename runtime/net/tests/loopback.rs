@@ -538,6 +538,101 @@ async fn unknown_key_error_creates_a_new_key_and_keeps_the_request() {
     .await
 }
 
+// ---------------------------------------------------------------------------------------
+// Keepalive and dead connections.
+
+#[tokio::test]
+async fn keepalive_pings_follow_the_session_timer() {
+    bounded(async {
+        let (addr, server) = start(echo()).await;
+        let mut config = preshared(&server, addr, 14);
+        config.session.ping_interval = Duration::from_millis(50);
+        let (conn, _events) = Connection::connect(config).await.expect("connect");
+        // Nothing is invoked: the driver wakes at `poll_timeout` by itself.
+        until(|| server.stats().pings >= 3).await;
+        assert_eq!(conn.status().connections, 1);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn silent_connection_is_replaced_after_the_idle_timeout() {
+    bounded(async {
+        let (addr, server) = start(echo()).await;
+        let mut config = preshared(&server, addr, 15);
+        config.session.ping_interval = Duration::from_millis(50);
+        config.idle_timeout = Some(Duration::from_millis(300));
+        let (conn, mut events) = Connection::connect(config).await.expect("connect");
+        let warm_up = body("warm", 1);
+        assert_eq!(conn.invoke_raw(warm_up.clone()).await.unwrap(), warm_up);
+
+        // The path dies silently: the server still reads, but nothing comes back.
+        server.update_knobs(|k| k.silent = true);
+        let request = body("lost", 2);
+        let pending = {
+            let conn = conn.clone();
+            let request = request.clone();
+            tokio::spawn(async move { conn.invoke_raw(request).await })
+        };
+        let error = loop {
+            match events.recv().await.expect("events") {
+                NetEvent::Disconnected { error } => break error,
+                _ => continue,
+            }
+        };
+        assert!(matches!(error, NetError::Idle(_)), "{error:?}");
+        server.update_knobs(|k| k.silent = false);
+
+        assert_eq!(pending.await.unwrap().unwrap(), request);
+        let stats = server.stats();
+        // The first copy was answered into the void; the resent copy got through.
+        assert_eq!(stats.received(&request), 2);
+        assert!(stats.swallowed_packets >= 1);
+        assert!(conn.status().connections >= 2);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn connections_that_die_at_once_do_not_reset_the_backoff() {
+    bounded(async {
+        let (addr, server) = start(echo()).await;
+        let mut config = preshared(&server, addr, 16);
+        config.reconnect.max_attempts = Some(3);
+        let (conn, mut events) = Connection::connect(config).await.expect("connect");
+        let warm_up = body("warm", 1);
+        assert_eq!(conn.invoke_raw(warm_up.clone()).await.unwrap(), warm_up);
+
+        // Every new connection is accepted and closed at once; the current one is dropped.
+        server.update_knobs(|k| {
+            k.close_on_accept = true;
+            k.drop_on_request = Some(2);
+        });
+        assert_eq!(
+            conn.invoke_raw(body("doomed", 2)).await,
+            Err(InvokeError::Closed)
+        );
+        let last = loop {
+            match events.recv().await {
+                Some(NetEvent::Closed { error }) => break error,
+                Some(_) => continue,
+                None => panic!("no Closed event"),
+            }
+        };
+        assert!(
+            matches!(last, Some(NetError::GaveUp { attempts: 3, .. })),
+            "{last:?}"
+        );
+        let stats = server.stats();
+        assert_eq!(
+            stats.connections, 4,
+            "the first, then three that died at once"
+        );
+        assert_eq!(stats.dropped_connections, 4);
+    })
+    .await
+}
+
 #[tokio::test]
 async fn stale_stored_key_is_replaced_on_first_use() {
     bounded(async {
