@@ -30,8 +30,6 @@ use crate::link::{unix_now, Link, READ_CHUNK};
 #[derive(Debug)]
 struct Waiter {
     ticket: u64,
-    /// Kept to re-enqueue the request into a new session after a new key.
-    body: Vec<u8>,
     reply: oneshot::Sender<Result<Vec<u8>, InvokeError>>,
 }
 
@@ -218,22 +216,13 @@ impl Driver {
             time_offset: outcome.time_offset,
         };
         tracing::info!(auth_key = ?auth.auth_key, "created a new authorization key");
-        let mut session = Session::new(
-            self.config.session.clone(),
+        // Every unanswered request moves to the new key's session with its RequestId.
+        self.session.rekey(
             auth.auth_key.clone(),
             auth.salt,
-            Some(auth.time_offset),
+            auth.time_offset,
             self.rng.next_u64() as i64,
         );
-        let mut waiting: Vec<(RequestId, Waiter)> = self.waiters.drain().collect();
-        waiting.sort_by_key(|(id, _)| *id);
-        self.tickets.clear();
-        for (_, waiter) in waiting {
-            let id = session.enqueue(waiter.body.clone());
-            self.tickets.insert(waiter.ticket, id);
-            self.waiters.insert(id, waiter);
-        }
-        self.session = session;
         self.need_key = false;
         {
             let mut state = self.shared.lock();
@@ -346,22 +335,16 @@ impl Driver {
                     return true;
                 }
                 let constructor = tl_wire::Reader::new(&body).peek_u32().unwrap_or(0);
-                let id = self.session.enqueue(body.clone());
+                let len = body.len();
+                let id = self.session.enqueue(body);
                 tracing::debug!(
                     request = id.0,
                     constructor = format_args!("{constructor:#010x}"),
-                    len = body.len(),
+                    len,
                     "request queued"
                 );
                 self.tickets.insert(ticket, id);
-                self.waiters.insert(
-                    id,
-                    Waiter {
-                        ticket,
-                        body,
-                        reply,
-                    },
-                );
+                self.waiters.insert(id, Waiter { ticket, reply });
             }
             Command::Cancel(ticket) => {
                 if let Some(id) = self.tickets.remove(&ticket) {
@@ -399,6 +382,17 @@ impl Driver {
                 Event::Resent { id, reason } => {
                     tracing::debug!(request = id.0, ?reason, "request resent");
                     self.shared.lock().status.resent += 1;
+                }
+                Event::Failed { id, reason } => {
+                    tracing::warn!(
+                        request = id.0,
+                        ?reason,
+                        "the server keeps refusing a request"
+                    );
+                    if let Some(waiter) = self.waiters.remove(&id) {
+                        self.tickets.remove(&waiter.ticket);
+                        let _ = waiter.reply.send(Err(InvokeError::Refused(reason)));
+                    }
                 }
             }
         }

@@ -94,6 +94,10 @@ pub enum InvokeError {
     /// The answer does not decode as the type the function returns.
     #[error("cannot decode the answer: {0}")]
     Decode(tl_wire::DecodeError),
+    /// The server refused the request too many times in a row (`bad_msg_notification` or
+    /// `bad_server_salt` each time; see `mtproto_proto::session::MAX_REFUSALS`).
+    #[error("the server refused the request repeatedly ({0:?})")]
+    Refused(mtproto_proto::session::ResendReason),
     /// A request body must be a non-empty multiple of 4 bytes (a serialized TL function).
     #[error("a request body must be a non-empty multiple of 4 bytes, not {len}")]
     InvalidBody {

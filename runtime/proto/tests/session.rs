@@ -817,3 +817,117 @@ fn future_salts_are_used_when_valid_and_destroy_session_is_answered() {
         types::DestroySessionNone { session_id: 1 }.into()
     );
 }
+
+#[test]
+fn session_start_with_the_server_clock_far_ahead_recovers() {
+    // The client believes it is synchronized (offset 0), but the server is 400 s ahead: the
+    // first message is refused (16) in a packet of its own, which the client's time window lets
+    // through; the client resyncs and the request is answered.
+    let mut p = Pair::new(SessionConfig::default());
+    let server_now = T0 + Duration::from_secs(400);
+    let id = p.client.enqueue(request(1));
+    let first = p.client.poll_transmit(p.now, &mut p.rng).unwrap();
+    p.server.handle_packet(server_now, &first).unwrap();
+    assert!(
+        p.server.session_id().is_none(),
+        "no session for a refused message"
+    );
+    let refusal = p.server.poll_transmit(server_now, &mut p.rng).unwrap();
+    assert!(
+        p.server.poll_transmit(server_now, &mut p.rng).is_none(),
+        "the refusal goes alone"
+    );
+    p.client
+        .handle_packet(p.now, &refusal)
+        .expect("a lone refusal passes the time window");
+    assert_eq!(p.client.time_offset(), 400);
+    while let Some(packet) = p.client.poll_transmit(p.now, &mut p.rng) {
+        p.server.handle_packet(server_now, &packet).unwrap();
+    }
+    let got = p.server_requests();
+    assert_eq!(got.len(), 1);
+    p.server.respond(got[0].0, &got[0].1);
+    while let Some(packet) = p.server.poll_transmit(server_now, &mut p.rng) {
+        p.client.handle_packet(p.now, &packet).unwrap();
+    }
+    assert_eq!(responses(&p.client_events()), vec![(id.0, Ok(request(1)))]);
+}
+
+#[test]
+fn a_request_refused_again_and_again_fails() {
+    let mut c = fresh_client();
+    let mut rng = ChaCha20Rng::seed_from_u64(11);
+    let id = c.enqueue(request(1));
+    let mut n = 1;
+    let mut events = Vec::new();
+    for _ in 0..mtproto_proto::session::MAX_REFUSALS {
+        let Some(packet) = c.poll_transmit(T0, &mut rng) else {
+            break;
+        };
+        let plain =
+            mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ClientToServer, &packet)
+                .unwrap();
+        c.handle_packet(T0, &bad_msg(plain.msg_id, plain.seq_no, 20, n))
+            .unwrap();
+        n += 1;
+        events.extend(std::iter::from_fn(|| c.poll_event()));
+    }
+    assert_eq!(
+        events.last(),
+        Some(&Event::Failed {
+            id,
+            reason: ResendReason::BadMsg(20)
+        })
+    );
+    assert_eq!(c.unanswered(), 0);
+    assert!(
+        c.poll_transmit(T0, &mut rng).is_none(),
+        "nothing left to send"
+    );
+}
+
+#[test]
+fn rekey_moves_unanswered_requests_to_the_new_key() {
+    let mut c = fresh_client();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let a = c.enqueue(request(1));
+    let b = c.enqueue(request(2));
+    c.poll_transmit(T0, &mut rng).unwrap();
+    let mut new_key = [0u8; 256];
+    rng.fill_bytes(&mut new_key);
+    let new_key = AuthKey::from_bytes(new_key);
+    c.rekey(new_key.clone(), 77, 5, 0x99);
+    assert_eq!((c.salt(), c.session_id(), c.time_offset()), (77, 0x99, 5));
+    let packet = c.poll_transmit(T0, &mut rng).unwrap();
+    let mut server = ServerSession::new(SessionConfig::default(), new_key, 77);
+    server
+        .handle_packet(T0 + Duration::from_secs(5), &packet)
+        .unwrap();
+    let bodies: Vec<_> = std::iter::from_fn(|| server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![request(1), request(2)],
+        "same order, under the new key"
+    );
+    assert_eq!(c.unanswered(), 2);
+    let _ = (a, b);
+}
+
+#[test]
+fn an_application_ping_gets_its_bare_pong() {
+    let mut p = Pair::new(SessionConfig::default());
+    let id = p.client.enqueue(functions::Ping { ping_id: 42 }.to_bytes());
+    p.drive(echo);
+    let r = responses(&p.client_events());
+    let (rid, Ok(body)) = &r[0] else {
+        panic!("{r:?}")
+    };
+    assert_eq!(*rid, id.0);
+    let enums::Pong::Pong(pong) = enums::Pong::from_bytes(body).unwrap();
+    assert_eq!(pong.ping_id, 42);
+}

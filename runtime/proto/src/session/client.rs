@@ -39,6 +39,13 @@ pub enum Event {
         /// The first message id the server saw in it.
         first_msg_id: i64,
     },
+    /// A request was given up: the server refused it too many times in a row.
+    Failed {
+        /// The request.
+        id: RequestId,
+        /// The last refusal.
+        reason: ResendReason,
+    },
     /// A request was sent again (after a reconnect or a `bad_msg_notification`).
     Resent {
         /// The request.
@@ -76,7 +83,23 @@ enum Purpose {
 struct Request {
     purpose: Purpose,
     body: Vec<u8>,
+    /// `bad_msg_notification`/`bad_server_salt` refusals so far.
+    refusals: u32,
 }
+
+impl Request {
+    fn new(purpose: Purpose, body: Vec<u8>) -> Self {
+        Self {
+            purpose,
+            body,
+            refusals: 0,
+        }
+    }
+}
+
+/// How many times in a row the server may refuse one request before it fails
+/// ([`Event::Failed`]); stops a resend loop with a server whose clock disagrees with itself.
+pub const MAX_REFUSALS: u32 = 5;
 
 /// The client side of an MTProto 2.0 session: builds encrypted packets, checks and
 /// dispatches incoming ones, and keeps requests until they are answered.
@@ -192,10 +215,7 @@ impl Session {
     pub fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
         let id = RequestId(self.next_request);
         self.next_request += 1;
-        self.queue.push_back(Request {
-            purpose: Purpose::App(id),
-            body,
-        });
+        self.queue.push_back(Request::new(Purpose::App(id), body));
         id
     }
 
@@ -227,14 +247,37 @@ impl Session {
         self.salts_requested = false;
     }
 
+    /// Moves the session to a new authorization key (after the old one was lost, transport
+    /// error -404): a fresh session (`session_id`, seq 0, salt, clock) in which every
+    /// unanswered request is sent again, in its original order and with its `RequestId`.
+    pub fn rekey(&mut self, auth_key: AuthKey, salt: i64, time_offset: i64, session_id: i64) {
+        self.connection_lost();
+        self.auth_key = auth_key;
+        self.salt = salt;
+        self.future_salts.clear();
+        self.session_id = session_id;
+        self.seq = 0;
+        self.acks.clear();
+        self.replay = ReplayWindow::new(self.config.replay_window);
+        self.msg_ids = MsgIdGenerator::new();
+        self.msg_ids
+            .sync_to_server_time(Duration::ZERO, time_offset);
+        self.time_synced = true;
+        self.new_session_needed = false;
+        for r in &mut self.queue {
+            r.refusals = 0;
+        }
+    }
+
     /// The next event, if any.
     pub fn poll_event(&mut self) -> Option<Event> {
         self.events.pop_front()
     }
 
-    /// When [`Session::handle_timeout`] should next be called.
+    /// When [`Session::handle_timeout`] should next be called. Before the first call it is
+    /// "now" (`Duration::ZERO`), which arms the keepalive timer.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        self.next_ping
+        Some(self.next_ping.unwrap_or(Duration::ZERO))
     }
 
     /// Queues a keepalive `ping_delay_disconnect` when its time has come, and
@@ -250,10 +293,7 @@ impl Session {
                 }
                 .to_bytes();
                 self.pending.retain(|_, r| r.purpose != Purpose::Ping);
-                self.queue.push_back(Request {
-                    purpose: Purpose::Ping,
-                    body,
-                });
+                self.queue.push_back(Request::new(Purpose::Ping, body));
                 self.next_ping = Some(now + self.config.ping_interval);
             }
             Some(_) => {}
@@ -266,10 +306,10 @@ impl Session {
             .count();
         if salts_left < 2 && !self.salts_requested {
             self.salts_requested = true;
-            self.queue.push_back(Request {
-                purpose: Purpose::FutureSalts,
-                body: functions::GetFutureSalts { num: 32 }.to_bytes(),
-            });
+            self.queue.push_back(Request::new(
+                Purpose::FutureSalts,
+                functions::GetFutureSalts { num: 32 }.to_bytes(),
+            ));
         }
     }
 
@@ -537,19 +577,31 @@ impl Session {
         Ok(())
     }
 
-    /// Sends `msg_id` again (or every message of the container `msg_id`).
+    /// Sends `msg_id` again (or every message of the container `msg_id`). A request the
+    /// server refused [`MAX_REFUSALS`] times in a row fails instead ([`Event::Failed`]).
     fn resend(&mut self, msg_id: i64, reason: ResendReason) {
         let ids = self
             .containers
             .remove(&msg_id)
             .unwrap_or_else(|| vec![msg_id]);
+        let refusal = matches!(reason, ResendReason::BadSalt | ResendReason::BadMsg(_));
         for id in ids.into_iter().rev() {
-            if let Some(req) = self.pending.remove(&id) {
-                if let Purpose::App(rid) = req.purpose {
-                    self.events.push_back(Event::Resent { id: rid, reason });
+            let Some(mut req) = self.pending.remove(&id) else {
+                continue;
+            };
+            if refusal {
+                req.refusals += 1;
+                if req.refusals >= MAX_REFUSALS {
+                    if let Purpose::App(rid) = req.purpose {
+                        self.events.push_back(Event::Failed { id: rid, reason });
+                    }
+                    continue;
                 }
-                self.queue.push_front(req);
             }
+            if let Purpose::App(rid) = req.purpose {
+                self.events.push_back(Event::Resent { id: rid, reason });
+            }
+            self.queue.push_front(req);
         }
     }
 
@@ -605,10 +657,20 @@ impl Session {
 
     fn on_pong(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
         let enums::Pong::Pong(pong) = enums::Pong::from_bytes(body)?;
-        if let Some(req) = self.pending.get(&pong.msg_id) {
-            if req.purpose == Purpose::Ping {
+        // `pong` comes bare, not in rpc_result: it answers the ping with that msg_id, whether
+        // the session's own keepalive or an application's `ping`.
+        match self.pending.get(&pong.msg_id).map(|r| r.purpose) {
+            Some(Purpose::Ping) => {
                 self.pending.remove(&pong.msg_id);
             }
+            Some(Purpose::App(id)) => {
+                self.pending.remove(&pong.msg_id);
+                self.events.push_back(Event::Response {
+                    id,
+                    result: Ok(body.to_vec()),
+                });
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -638,10 +700,7 @@ impl Session {
                 msg_ids: vec![answer_msg_id],
             })
             .to_bytes();
-            self.queue.push_back(Request {
-                purpose: Purpose::Service,
-                body,
-            });
+            self.queue.push_back(Request::new(Purpose::Service, body));
         }
         Ok(())
     }
@@ -659,10 +718,7 @@ impl Session {
             info,
         })
         .to_bytes();
-        self.queue.push_back(Request {
-            purpose: Purpose::Service,
-            body,
-        });
+        self.queue.push_back(Request::new(Purpose::Service, body));
         Ok(())
     }
 

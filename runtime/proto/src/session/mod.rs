@@ -19,7 +19,7 @@ pub mod wire;
 
 use std::time::Duration;
 
-pub use client::{Event, RequestId, ResendReason, Session};
+pub use client::{Event, RequestId, ResendReason, Session, MAX_REFUSALS};
 pub use error::SessionError;
 pub use server::{ServerEvent, ServerSession};
 pub use wire::RpcError;

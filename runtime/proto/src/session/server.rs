@@ -52,6 +52,10 @@ pub struct ServerSession {
     seq: i32,
     replay: ReplayWindow,
     outgoing: VecDeque<Outgoing>,
+    /// Refusals (`bad_msg_notification`, `bad_server_salt`), each sent in a packet of its own
+    /// with the session id of the refused message, before anything else: a client whose clock
+    /// is wrong checks a container's msg_id against its time window, but not a lone refusal.
+    refusals: VecDeque<(i64, Vec<u8>)>,
     acks: Vec<i64>,
     events: VecDeque<ServerEvent>,
 }
@@ -78,6 +82,7 @@ impl ServerSession {
             msg_ids: MsgIdGenerator::new(),
             seq: 0,
             outgoing: VecDeque::new(),
+            refusals: VecDeque::new(),
             acks: Vec::new(),
             events: VecDeque::new(),
         }
@@ -142,6 +147,20 @@ impl ServerSession {
             ReplayVerdict::Duplicate => return Err(SessionError::Replayed { msg_id: msg.msg_id }),
             ReplayVerdict::TooOld => return Err(SessionError::TooOld { msg_id: msg.msg_id }),
         }
+        if let Some(code) = self.msg_id_problem(now, msg.msg_id) {
+            self.bad_msg(msg.session_id, msg.msg_id, msg.seq_no, code);
+            return Ok(());
+        }
+        if msg.salt != self.salt {
+            let bad = enums::BadMsgNotification::from(types::BadServerSalt {
+                bad_msg_id: msg.msg_id,
+                bad_msg_seqno: msg.seq_no,
+                error_code: 48,
+                new_server_salt: self.salt,
+            });
+            self.refusals.push_back((msg.session_id, bad.to_bytes()));
+            return Ok(());
+        }
         if self.session_id != Some(msg.session_id) {
             self.session_id = Some(msg.session_id);
             self.seq = 0;
@@ -154,20 +173,6 @@ impl ServerSession {
             self.events.push_back(ServerEvent::NewSession {
                 session_id: msg.session_id,
             });
-        }
-        if let Some(code) = self.msg_id_problem(now, msg.msg_id) {
-            self.bad_msg(msg.msg_id, msg.seq_no, code);
-            return Ok(());
-        }
-        if msg.salt != self.salt {
-            let bad = enums::BadMsgNotification::from(types::BadServerSalt {
-                bad_msg_id: msg.msg_id,
-                bad_msg_seqno: msg.seq_no,
-                error_code: 48,
-                new_server_salt: self.salt,
-            });
-            self.push(bad.to_bytes(), false, MsgIdKind::ServerReply);
-            return Ok(());
         }
         self.replay.insert(msg.msg_id);
         self.process(
@@ -197,16 +202,17 @@ impl ServerSession {
         }
     }
 
-    fn bad_msg(&mut self, msg_id: i64, seq_no: i32, code: i32) {
+    fn bad_msg(&mut self, session_id: i64, msg_id: i64, seq_no: i32, code: i32) {
         let bad = enums::BadMsgNotification::from(types::BadMsgNotification {
             bad_msg_id: msg_id,
             bad_msg_seqno: seq_no,
             error_code: code,
         });
-        self.push(bad.to_bytes(), false, MsgIdKind::ServerReply);
+        self.refusals.push_back((session_id, bad.to_bytes()));
     }
 
     fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
+        let session_id = self.session_id.unwrap_or_default();
         if msg.is_content_related() {
             self.acks.push(msg.msg_id);
         }
@@ -219,7 +225,7 @@ impl ServerSession {
                 wire::parse_container(&body).map(|inner| {
                     for m in inner {
                         if m.msg_id % 4 != 0 {
-                            self.bad_msg(m.msg_id, m.seq_no, 18);
+                            self.bad_msg(session_id, m.msg_id, m.seq_no, 18);
                         } else if self.replay.check(m.msg_id) == ReplayVerdict::Fresh {
                             self.replay.insert(m.msg_id);
                             self.process(now, m, false);
@@ -228,7 +234,7 @@ impl ServerSession {
                 })
             }
             Some(wire::MSG_CONTAINER_ID) => {
-                self.bad_msg(msg.msg_id, msg.seq_no, 64);
+                self.bad_msg(session_id, msg.msg_id, msg.seq_no, 64);
                 Ok(())
             }
             Some(types::MsgsAck::CONSTRUCTOR_ID | types::MsgResendReq::CONSTRUCTOR_ID) => Ok(()),
@@ -311,6 +317,20 @@ impl ServerSession {
         now: Duration,
         rng: &mut impl CryptoRngCore,
     ) -> Option<Vec<u8>> {
+        if let Some((session_id, body)) = self.refusals.pop_front() {
+            let msg = Message {
+                msg_id: self.msg_ids.next(now, MsgIdKind::ServerReply),
+                seq_no: self.next_seq(false),
+                body,
+            };
+            let plaintext = wire::plaintext(self.salt, session_id, &msg);
+            return Some(encrypt_v2(
+                &self.auth_key,
+                Direction::ServerToClient,
+                &plaintext,
+                rng,
+            ));
+        }
         let session_id = self.session_id?;
         if self.outgoing.is_empty() && self.acks.is_empty() {
             return None;
