@@ -858,9 +858,8 @@ fn a_request_refused_again_and_again_fails() {
     let mut c = fresh_client();
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let id = c.enqueue(request(1));
-    let mut n = 1;
     let mut events = Vec::new();
-    for _ in 0..mtproto_proto::session::MAX_REFUSALS {
+    for n in 1..=i64::from(mtproto_proto::session::MAX_REFUSALS) {
         let Some(packet) = c.poll_transmit(T0, &mut rng) else {
             break;
         };
@@ -869,7 +868,6 @@ fn a_request_refused_again_and_again_fails() {
                 .unwrap();
         c.handle_packet(T0, &bad_msg(plain.msg_id, plain.seq_no, 20, n))
             .unwrap();
-        n += 1;
         events.extend(std::iter::from_fn(|| c.poll_event()));
     }
     assert_eq!(
