@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
 use auth_api::mtproto::{enums, functions, types};
-use mtproto_crypto::message::{decrypt_v2_message, encrypt_v2};
+use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;
 use tl_wire::{Deserialize, Identifiable, Serialize};
@@ -116,8 +116,7 @@ pub struct Session {
     future_salts: Vec<types::FutureSalt>,
     msg_ids: MsgIdGenerator,
     time_synced: bool,
-    /// Content-related messages sent in this session.
-    seq: i32,
+    seq: wire::SeqNo,
     next_request: u64,
     queue: VecDeque<Request>,
     /// Sent and unanswered, by msg_id.
@@ -167,7 +166,7 @@ impl Session {
             future_salts: Vec::new(),
             msg_ids,
             time_synced: time_offset.is_some(),
-            seq: 0,
+            seq: wire::SeqNo::default(),
             next_request: 0,
             queue: VecDeque::new(),
             pending: BTreeMap::new(),
@@ -256,7 +255,7 @@ impl Session {
         self.salt = salt;
         self.future_salts.clear();
         self.session_id = session_id;
-        self.seq = 0;
+        self.seq = wire::SeqNo::default();
         self.acks.clear();
         self.replay = ReplayWindow::new(self.config.replay_window);
         self.msg_ids = MsgIdGenerator::new();
@@ -313,15 +312,6 @@ impl Session {
         }
     }
 
-    fn next_seq(&mut self, content_related: bool) -> i32 {
-        if content_related {
-            self.seq += 1;
-            self.seq * 2 - 1
-        } else {
-            self.seq * 2
-        }
-    }
-
     fn current_salt(&mut self, now: Duration) -> i64 {
         let server_now = self.msg_ids.server_now(now);
         if let Some(s) = self
@@ -356,14 +346,11 @@ impl Session {
             .config
             .max_container_messages
             .clamp(1, wire::MAX_CONTAINER_MESSAGES);
-        if !self.acks.is_empty() {
-            let take = self.acks.len().min(8192);
-            let msg_ids: Vec<i64> = self.acks.drain(..take).collect();
-            let body = enums::MsgsAck::from(types::MsgsAck { msg_ids }).to_bytes();
+        if let Some(body) = wire::take_acks(&mut self.acks) {
             bytes += body.len() + wire::INNER_HEADER_LEN;
             let msg = Message {
                 msg_id: self.msg_ids.next(now, MsgIdKind::Client),
-                seq_no: self.next_seq(false),
+                seq_no: self.seq.next(false),
                 body,
             };
             messages.push(msg);
@@ -383,7 +370,7 @@ impl Session {
             let body = self.maybe_gzip(&req.body);
             let msg = Message {
                 msg_id: self.msg_ids.next(now, MsgIdKind::Client),
-                seq_no: self.next_seq(true),
+                seq_no: self.seq.next(true),
                 body,
             };
             if req.purpose != Purpose::Service {
@@ -398,17 +385,18 @@ impl Session {
             let ids = messages.iter().map(|m| m.msg_id).collect();
             let container = Message {
                 msg_id: self.msg_ids.next(now, MsgIdKind::Client),
-                seq_no: self.next_seq(false),
+                seq_no: self.seq.next(false),
                 body: wire::build_container(&messages),
             };
             self.containers.insert(container.msg_id, ids);
             container
         };
-        let plaintext = wire::plaintext(salt, self.session_id, &outer);
-        Some(encrypt_v2(
+        Some(wire::seal(
             &self.auth_key,
             Direction::ClientToServer,
-            &plaintext,
+            salt,
+            self.session_id,
+            &outer,
             rng,
         ))
     }
@@ -430,7 +418,7 @@ impl Session {
     fn start_new_session(&mut self, rng: &mut impl CryptoRngCore) {
         self.new_session_needed = false;
         self.session_id = rng.next_u64() as i64;
-        self.seq = 0;
+        self.seq = wire::SeqNo::default();
         let pending = std::mem::take(&mut self.pending);
         self.containers.clear();
         let mut resend: VecDeque<Request> = pending
@@ -455,15 +443,7 @@ impl Session {
         }
         self.check_server_msg_id(now, msg.msg_id, &msg.body)?;
         self.replay.insert(msg.msg_id);
-        self.process(
-            now,
-            Message {
-                msg_id: msg.msg_id,
-                seq_no: msg.seq_no,
-                body: msg.body,
-            },
-            true,
-        );
+        self.process(now, msg.into(), true);
         Ok(())
     }
 

@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use auth_api::mtproto::{enums, functions, types};
-use mtproto_crypto::message::{decrypt_v2_message, encrypt_v2};
+use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;
 use tl_wire::{Deserialize, Identifiable, Serialize};
@@ -49,7 +49,7 @@ pub struct ServerSession {
     salt: i64,
     session_id: Option<i64>,
     msg_ids: MsgIdGenerator,
-    seq: i32,
+    seq: wire::SeqNo,
     replay: ReplayWindow,
     outgoing: VecDeque<Outgoing>,
     /// Refusals (`bad_msg_notification`, `bad_server_salt`), each sent in a packet of its own
@@ -80,7 +80,7 @@ impl ServerSession {
             salt,
             session_id: None,
             msg_ids: MsgIdGenerator::new(),
-            seq: 0,
+            seq: wire::SeqNo::default(),
             outgoing: VecDeque::new(),
             refusals: VecDeque::new(),
             acks: Vec::new(),
@@ -163,7 +163,7 @@ impl ServerSession {
         }
         if self.session_id != Some(msg.session_id) {
             self.session_id = Some(msg.session_id);
-            self.seq = 0;
+            self.seq = wire::SeqNo::default();
             let created = enums::NewSession::from(types::NewSessionCreated {
                 first_msg_id: msg.msg_id,
                 unique_id: msg.session_id ^ msg.msg_id,
@@ -175,15 +175,7 @@ impl ServerSession {
             });
         }
         self.replay.insert(msg.msg_id);
-        self.process(
-            now,
-            Message {
-                msg_id: msg.msg_id,
-                seq_no: msg.seq_no,
-                body: msg.body,
-            },
-            true,
-        );
+        self.process(now, msg.into(), true);
         Ok(())
     }
 
@@ -302,15 +294,6 @@ impl ServerSession {
         self.push(answer.to_bytes(), true, MsgIdKind::ServerReply);
     }
 
-    fn next_seq(&mut self, content_related: bool) -> i32 {
-        if content_related {
-            self.seq += 1;
-            self.seq * 2 - 1
-        } else {
-            self.seq * 2
-        }
-    }
-
     /// The next encrypted packet for the client, if anything is waiting.
     pub fn poll_transmit(
         &mut self,
@@ -320,14 +303,15 @@ impl ServerSession {
         if let Some((session_id, body)) = self.refusals.pop_front() {
             let msg = Message {
                 msg_id: self.msg_ids.next(now, MsgIdKind::ServerReply),
-                seq_no: self.next_seq(false),
+                seq_no: self.seq.next(false),
                 body,
             };
-            let plaintext = wire::plaintext(self.salt, session_id, &msg);
-            return Some(encrypt_v2(
+            return Some(wire::seal(
                 &self.auth_key,
                 Direction::ServerToClient,
-                &plaintext,
+                self.salt,
+                session_id,
+                &msg,
                 rng,
             ));
         }
@@ -336,12 +320,9 @@ impl ServerSession {
             return None;
         }
         let mut messages = Vec::new();
-        if !self.acks.is_empty() {
-            let take = self.acks.len().min(8192);
-            let msg_ids: Vec<i64> = self.acks.drain(..take).collect();
-            let body = enums::MsgsAck::from(types::MsgsAck { msg_ids }).to_bytes();
+        if let Some(body) = wire::take_acks(&mut self.acks) {
             let msg_id = self.msg_ids.next(now, MsgIdKind::ServerOther);
-            let seq_no = self.next_seq(false);
+            let seq_no = self.seq.next(false);
             messages.push(Message {
                 msg_id,
                 seq_no,
@@ -357,7 +338,7 @@ impl ServerSession {
                 break;
             };
             let msg_id = self.msg_ids.next(now, out.kind);
-            let seq_no = self.next_seq(out.content_related);
+            let seq_no = self.seq.next(out.content_related);
             messages.push(Message {
                 msg_id,
                 seq_no,
@@ -368,18 +349,19 @@ impl ServerSession {
             messages.pop()?
         } else {
             let msg_id = self.msg_ids.next(now, MsgIdKind::ServerOther);
-            let seq_no = self.next_seq(false);
+            let seq_no = self.seq.next(false);
             Message {
                 msg_id,
                 seq_no,
                 body: wire::build_container(&messages),
             }
         };
-        let plaintext = wire::plaintext(self.salt, session_id, &outer);
-        Some(encrypt_v2(
+        Some(wire::seal(
             &self.auth_key,
             Direction::ServerToClient,
-            &plaintext,
+            self.salt,
+            session_id,
+            &outer,
             rng,
         ))
     }

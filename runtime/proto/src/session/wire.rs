@@ -1,7 +1,10 @@
 //! The message layer shared by both roles: inner-message headers, containers, `rpc_result`,
 //! and the ids of the service messages that `mtproto.tl` leaves to be parsed by hand.
 
-use tl_wire::{DecodeError, Reader};
+use mtproto_crypto::message::{encrypt_v2, DecryptedMessage};
+use mtproto_crypto::{AuthKey, Direction};
+use rand_core::CryptoRngCore;
+use tl_wire::{DecodeError, Reader, Serialize};
 
 /// `msg_container#73f1f8dc messages:vector<%Message> = MessageContainer;`
 pub const MSG_CONTAINER_ID: u32 = 0x73f1_f8dc;
@@ -35,6 +38,60 @@ impl Message {
     pub fn is_content_related(&self) -> bool {
         self.seq_no & 1 == 1
     }
+}
+
+impl From<DecryptedMessage> for Message {
+    fn from(m: DecryptedMessage) -> Self {
+        Self {
+            msg_id: m.msg_id,
+            seq_no: m.seq_no,
+            body: m.body,
+        }
+    }
+}
+
+/// The sequence numbers one side of a session gives its messages: twice the number of
+/// content-related messages sent before, plus one for a content-related message.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SeqNo {
+    content_sent: i32,
+}
+
+impl SeqNo {
+    /// The seq_no of the next message.
+    pub fn next(&mut self, content_related: bool) -> i32 {
+        if content_related {
+            self.content_sent += 1;
+            self.content_sent * 2 - 1
+        } else {
+            self.content_sent * 2
+        }
+    }
+}
+
+/// Encrypts one outer message (a single message or a container) for the peer.
+pub fn seal(
+    auth_key: &AuthKey,
+    direction: Direction,
+    salt: i64,
+    session_id: i64,
+    msg: &Message,
+    rng: &mut impl CryptoRngCore,
+) -> Vec<u8> {
+    encrypt_v2(auth_key, direction, &plaintext(salt, session_id, msg), rng)
+}
+
+/// The body of a `msgs_ack` for up to 8192 of `pending` ids (those are removed), if any.
+pub fn take_acks(pending: &mut Vec<i64>) -> Option<Vec<u8>> {
+    if pending.is_empty() {
+        return None;
+    }
+    let take = pending.len().min(8192);
+    let msg_ids: Vec<i64> = pending.drain(..take).collect();
+    Some(
+        auth_api::mtproto::enums::MsgsAck::from(auth_api::mtproto::types::MsgsAck { msg_ids })
+            .to_bytes(),
+    )
 }
 
 /// The constructor id at the start of `body`, if it has four bytes.
