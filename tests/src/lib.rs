@@ -4,9 +4,9 @@
 //! virtual environment that `cargo xtask py-setup` creates at `<workspace>/.venv`.
 //! `cargo xtask test` creates it before running the tests, so a plain checkout needs nothing else.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 pub mod tl_random;
 
@@ -59,4 +59,66 @@ pub fn run_python(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
         String::from_utf8_lossy(&out.stderr)
     );
     out.stdout
+}
+
+/// A long-running oracle: a Python script (given as source) that answers one line per request
+/// line, fields separated by single spaces. An answer starting with `ERR` fails the test.
+pub struct Oracle {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Oracle {
+    /// Starts `python -c script` with the oracle interpreter.
+    pub fn start(script: &str) -> Self {
+        let mut child = Command::new(oracle_python())
+            .args(["-c", script])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("cannot start the oracle Python");
+        let stdin = child.stdin.take().expect("stdin is piped");
+        let stdout = BufReader::new(child.stdout.take().expect("stdout is piped"));
+        Self {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    /// Sends one request line (`fields` joined by spaces) and returns the answer's fields.
+    pub fn ask(&mut self, fields: &[String]) -> Vec<String> {
+        writeln!(self.stdin, "{}", fields.join(" ")).expect("write to the oracle");
+        self.stdin.flush().expect("flush the oracle's stdin");
+        let mut line = String::new();
+        let n = self
+            .stdout
+            .read_line(&mut line)
+            .expect("read the oracle's answer");
+        assert!(
+            n > 0,
+            "the oracle script died (are the packages installed? run `cargo xtask py-setup`)"
+        );
+        // Split on single spaces: an empty field (empty bytes, say) stays a field.
+        let answer: Vec<String> = line
+            .trim_end_matches(['\n', '\r'])
+            .split(' ')
+            .map(str::to_owned)
+            .collect();
+        assert_ne!(
+            answer.first().map(String::as_str),
+            Some("ERR"),
+            "oracle: {answer:?}"
+        );
+        answer
+    }
+}
+
+impl Drop for Oracle {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

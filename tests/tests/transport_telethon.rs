@@ -13,14 +13,13 @@
 //! - Transport errors: our server's -404/-429/-444 are recognised by Telethon's
 //!   `InvalidBufferError`, and Telethon-framed negative codes become our typed errors.
 //!
-//! Runs `$ORACLE_PYTHON` (default: the workspace's `.venv/bin/python`, made by
-//! `cargo xtask py-setup`). A missing interpreter is a failure, never a skip.
+//! Runs the oracle Python of `project_tests` (`.venv`, made by `cargo xtask py-setup`). A
+//! missing interpreter is a failure, never a skip.
 
+#[path = "../../runtime/proto/tests/transport_util/mod.rs"]
 mod transport_util;
 
-use std::io::{BufRead, BufReader, Write};
-use std::path::PathBuf;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use project_tests::Oracle;
 
 use mtproto_proto::transport::{
     Codec, Frame, MtProxySecret, Transport, TransportConfig, TransportError, TransportErrorCode,
@@ -127,70 +126,6 @@ for line in sys.stdin:
     print(" ".join(out) or "-", flush=True)
 "#;
 
-fn python() -> PathBuf {
-    let path = std::env::var_os("ORACLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-        });
-    assert!(
-        path.exists(),
-        "oracle Python {} not found: run `cargo xtask py-setup` (or set ORACLE_PYTHON)",
-        path.display()
-    );
-    path
-}
-
-struct Oracle {
-    child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
-}
-
-impl Oracle {
-    fn start() -> Self {
-        let mut child = Command::new(python())
-            .args(["-c", SCRIPT])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("cannot start the oracle Python");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Oracle {
-            child,
-            stdin,
-            stdout,
-        }
-    }
-
-    fn ask(&mut self, request: &[String]) -> Vec<String> {
-        writeln!(self.stdin, "{}", request.join(" ")).unwrap();
-        self.stdin.flush().unwrap();
-        let mut line = String::new();
-        let n = self.stdout.read_line(&mut line).unwrap();
-        assert!(
-            n > 0,
-            "oracle script died (is telethon installed? run `cargo xtask py-setup`)"
-        );
-        let fields: Vec<String> = line.split_whitespace().map(str::to_owned).collect();
-        assert_ne!(
-            fields.first().map(String::as_str),
-            Some("ERR"),
-            "oracle: {fields:?}"
-        );
-        fields
-    }
-}
-
-impl Drop for Oracle {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn name(t: Transport) -> &'static str {
     match t {
         Transport::Abridged => "abridged",
@@ -232,7 +167,7 @@ fn request(kind: &str, args: impl IntoIterator<Item = String>) -> Vec<String> {
 
 #[test]
 fn plain_transports_agree_with_telethon() {
-    let mut oracle = Oracle::start();
+    let mut oracle = Oracle::start(SCRIPT);
     for (i, t) in ALL.into_iter().enumerate() {
         let mut r = rng(900 + i as u64);
         let up = payloads(&mut r, true);
@@ -323,7 +258,7 @@ fn telethon_header(r: &mut impl RngCore) -> [u8; 64] {
 
 #[test]
 fn telethon_obfuscated_clients_reach_our_server() {
-    let mut oracle = Oracle::start();
+    let mut oracle = Oracle::start(SCRIPT);
     let mut dd = vec![0xdd];
     dd.extend_from_slice(&SECRET);
     let cases: [(Transport, Option<&[u8]>, i16); 7] = [
@@ -391,7 +326,7 @@ fn telethon_obfuscated_clients_reach_our_server() {
 
 #[test]
 fn our_obfuscated_client_matches_telethon_key_derivation() {
-    let mut oracle = Oracle::start();
+    let mut oracle = Oracle::start(SCRIPT);
     let mut dd = vec![0xdd];
     dd.extend_from_slice(&SECRET);
     let cases: [(Transport, Option<&[u8]>, i16, &str); 6] = [

@@ -2,13 +2,10 @@
 //! reader must read ours back, for random `bytes`, `string`, `long`, `int128`, vectors of
 //! `Bool` and `gzip_packed`.
 //!
-//! Runs `$ORACLE_PYTHON` (default: the workspace's `.venv/bin/python`, made by
-//! `cargo xtask py-setup`). A missing interpreter is a failure, never a skip.
+//! Runs the oracle Python of `project_tests` (`.venv`, made by `cargo xtask py-setup`). A
+//! missing interpreter is a failure, never a skip.
 
-use std::io::Write;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
-
+use project_tests::Oracle;
 use tl_wire::{gzip, Deserialize, Reader, Serialize};
 
 /// Reads one request per line on stdin and answers one line per request on stdout.
@@ -40,22 +37,8 @@ for line in sys.stdin:
         out = [bytes(GzipPacked(body)).hex(), GzipPacked.read(BinaryReader(ours)).hex()]
     else:
         raise SystemExit("unknown request " + kind)
-    print(" ".join(out) or "-", flush=False)
+    print(" ".join(out) or "-", flush=True)
 "#;
-
-fn python() -> PathBuf {
-    let path = std::env::var_os("ORACLE_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python")
-        });
-    assert!(
-        path.exists(),
-        "oracle Python {} not found: run `cargo xtask py-setup` (or set ORACLE_PYTHON)",
-        path.display()
-    );
-    path
-}
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
@@ -232,33 +215,11 @@ fn cases() -> Vec<Case> {
 #[test]
 fn telethon_agrees() {
     let cases = cases();
-    let mut child = Command::new(python())
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("cannot start the oracle Python");
-    let mut input = String::new();
-    for (line, _) in &cases {
-        input.push_str(line);
-        input.push('\n');
-    }
-    let mut stdin = child.stdin.take().unwrap();
-    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
-    let output = child.wait_with_output().unwrap();
-    let written = writer.join().unwrap();
-    assert!(
-        output.status.success(),
-        "oracle script failed (is telethon installed? run `cargo xtask py-setup`):\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    written.unwrap();
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let answers: Vec<&str> = stdout.lines().collect();
-    assert_eq!(answers.len(), cases.len(), "one answer per request");
-    for ((_, check), answer) in cases.iter().zip(answers) {
-        let fields: Vec<&str> = answer.split(' ').collect();
+    let mut oracle = Oracle::start(SCRIPT);
+    for (line, check) in &cases {
+        let request: Vec<String> = line.split(' ').map(str::to_owned).collect();
+        let answer = oracle.ask(&request);
+        let fields: Vec<&str> = answer.iter().map(String::as_str).collect();
         check(&fields);
     }
 }
