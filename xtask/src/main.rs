@@ -1,5 +1,6 @@
 //! Project automation, run as `cargo xtask <command>` (the alias lives in `.cargo/config.toml`).
 
+mod bench;
 mod bindings;
 mod codegen;
 mod python;
@@ -36,6 +37,12 @@ enum Cmd {
         /// Output folder of `--all` (default `target/tl-api-all`).
         #[arg(long, requires = "all")]
         out: Option<PathBuf>,
+    },
+    /// Run the benchmarks and the peers (openssl, cryptg) in the same run; print ratios.
+    Bench {
+        /// Shorter measurements.
+        #[arg(long)]
+        quick: bool,
     },
     /// Create `.venv` with the Python oracle packages of `tests/requirements.txt`.
     PySetup,
@@ -89,6 +96,7 @@ fn main() -> ExitCode {
                 codegen::run(&root, check)
             }
         }
+        Cmd::Bench { quick } => bench::run(&workspace_root(), quick),
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Test { args } => run_tests(&args),
     };
