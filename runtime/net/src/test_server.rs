@@ -447,7 +447,14 @@ impl Conn {
     }
 
     fn handle_encrypted(&mut self, packet: &[u8]) -> Next {
-        let key_id = i64::from_le_bytes(packet[..8].try_into().expect("8 bytes"));
+        // A packet too short to carry an auth_key_id is malformed: drop the connection.
+        let Some(key_id) = packet
+            .get(..8)
+            .and_then(|b| b.try_into().ok())
+            .map(i64::from_le_bytes)
+        else {
+            return Next::Close;
+        };
         let shared = self.shared.clone();
         let mut requests = Vec::new();
         {
