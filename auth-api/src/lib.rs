@@ -49,5 +49,37 @@ pub mod legacy {
     /// Layer 23 (`schema/legacy/layer23.tl`): the 12 `auth.*` calls of the legacy library.
     pub mod layer23 {
         pub use crate::generated::legacy_layer23::{enums, functions, types, LAYER};
+
+        /// The legacy library's default `sms_type` of `auth.sendCode` (0: a code by SMS).
+        pub const DEFAULT_SMS_TYPE: i32 = 0;
+        /// The legacy library's default `lang_code` of `auth.sendCode`.
+        pub const DEFAULT_LANG_CODE: &str = "en";
+
+        /// `auth.sendCode` with the legacy library's defaults: `sms_type` 0 and `lang_code`
+        /// `"en"` (set the fields to change them).
+        ///
+        /// ```
+        /// use auth_api::legacy::layer23;
+        /// use auth_api::{Identifiable, Serialize};
+        ///
+        /// let request = layer23::send_code("+999661234567", 12345, "0123456789abcdef");
+        /// assert_eq!((request.sms_type, request.lang_code.as_str()), (0, "en"));
+        /// let bytes = request.to_bytes();
+        /// assert_eq!(&bytes[..4], &0x768d5f4du32.to_le_bytes());
+        /// assert_eq!(layer23::functions::auth::SendCode::CONSTRUCTOR_ID, 0x768d5f4d);
+        /// ```
+        pub fn send_code(
+            phone_number: impl Into<String>,
+            api_id: i32,
+            api_hash: impl Into<String>,
+        ) -> functions::auth::SendCode {
+            functions::auth::SendCode::new(
+                phone_number.into(),
+                DEFAULT_SMS_TYPE,
+                api_id,
+                api_hash.into(),
+                DEFAULT_LANG_CODE.to_string(),
+            )
+        }
     }
 }
