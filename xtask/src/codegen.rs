@@ -41,6 +41,13 @@ pub fn run(root: &Path, check: bool) -> Result<ExitCode, String> {
         eprintln!("run `{COMMAND}` and commit the result");
         return Ok(ExitCode::FAILURE);
     }
+    println!(
+        "{}: {} files, {} {}",
+        out_dir.strip_prefix(root).unwrap_or(&out_dir).display(),
+        files.len(),
+        stale.len(),
+        if check { "stale" } else { "rewritten" }
+    );
     Ok(ExitCode::SUCCESS)
 }
 
