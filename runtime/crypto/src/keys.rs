@@ -255,7 +255,7 @@ impl DhGenAnswer {
     }
 }
 
-/// `new_nonce_hashN` = last 16 bytes of SHA1(new_nonce + [N] + auth_key_aux_hash).
+/// `new_nonce_hashN` = last 16 bytes of SHA1(new_nonce + \[N\] + auth_key_aux_hash).
 pub fn new_nonce_hash(new_nonce: &[u8; 32], answer: DhGenAnswer, auth_key: &AuthKey) -> [u8; 16] {
     let digest = sha1(&[new_nonce, &[answer.number()], &auth_key.aux_hash]);
     array(&digest, 4)
