@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use mtproto_crypto::{AuthKey, RsaPublicKey};
 use mtproto_proto::session::SessionConfig;
-use mtproto_proto::transport::Transport;
+use mtproto_proto::transport::{MtProxySecret, Transport};
+
+use crate::error::{ConfigError, NetError};
 
 /// Everything [`Connection::connect`](crate::Connection::connect) needs to reach one DC.
 ///
@@ -14,14 +16,30 @@ use mtproto_proto::transport::Transport;
 /// defaults listed there.
 #[derive(Clone, Debug)]
 pub struct ConnectConfig {
-    /// The DC's address.
+    /// The address to connect to: the DC's, or the MTProxy's when [`ConnectConfig::mtproxy`]
+    /// is set.
     pub addr: SocketAddr,
-    /// The framing to speak.
+    /// The framing to speak (inside obfuscated2 when obfuscated).
     pub transport: Transport,
-    /// Wrap the framing in obfuscated2 (not possible with [`Transport::Full`]).
+    /// Wrap the framing in obfuscated2 (not possible with [`Transport::Full`]). Implied by
+    /// [`ConnectConfig::mtproxy`].
     pub obfuscated: bool,
-    /// The DC id: sent in `p_q_inner_data_dc` and in the obfuscation header (+10000 for test
-    /// DCs, negative for media DCs).
+    /// Connect through an MTProxy with this secret: [`ConnectConfig::addr`] is the proxy, the
+    /// connection is obfuscated2 with both stream keys mixed with the secret
+    /// (`SHA256(key + secret)`), and the proxy forwards it to the DC named by
+    /// [`ConnectConfig::dc_id`] in the obfuscation header.
+    ///
+    /// Parse the secret with [`MtProxySecret::from_bytes`] from the hex-decoded bytes the
+    /// proxy publishes: 16 bytes, or 17 starting with `0xdd`. A `dd` secret means the proxy
+    /// accepts only [`Transport::PaddedIntermediate`]: [`ConnectConfig::via_mtproxy`]
+    /// selects it, and [`Connection::connect`](crate::Connection::connect) refuses any other
+    /// transport with [`ConfigError::MtProxyNeedsPadding`] before opening a socket.
+    /// Fake-TLS (`0xee`) secrets are not supported. `Debug` does not show the secret.
+    pub mtproxy: Option<MtProxySecret>,
+    /// The DC id: sent in `p_q_inner_data_dc` and, when obfuscated, in the obfuscation
+    /// header as a signed 16-bit value, which is how an MTProxy picks the DC. Telegram's
+    /// numbering is the caller's business: +10000 for test DCs, negative for media DCs. An
+    /// obfuscated connection refuses an id outside `i16` ([`ConfigError::DcIdOutOfRange`]).
     pub dc_id: i32,
     /// The server RSA keys trusted for the key exchange.
     pub public_keys: Vec<RsaPublicKey>,
@@ -57,6 +75,7 @@ impl ConnectConfig {
             addr,
             transport: Transport::Abridged,
             obfuscated: false,
+            mtproxy: None,
             dc_id,
             public_keys,
             auth: None,
@@ -68,6 +87,59 @@ impl ConnectConfig {
             max_kex_retries: 3,
             event_capacity: 1024,
         }
+    }
+
+    /// Routes the connection through an MTProxy at `proxy` with `secret`: sets
+    /// [`ConnectConfig::addr`] and [`ConnectConfig::mtproxy`], and for a `dd` secret
+    /// switches [`ConnectConfig::transport`] to [`Transport::PaddedIntermediate`] (the only
+    /// framing such a proxy accepts). [`ConnectConfig::dc_id`] stays the DC the proxy should
+    /// reach.
+    pub fn via_mtproxy(mut self, proxy: SocketAddr, secret: MtProxySecret) -> Self {
+        if secret.requires_padding() {
+            self.transport = Transport::PaddedIntermediate;
+        }
+        self.addr = proxy;
+        self.mtproxy = Some(secret);
+        self
+    }
+
+    /// Whether the connection is wrapped in obfuscated2: [`ConnectConfig::obfuscated`] or
+    /// an MTProxy.
+    pub fn is_obfuscated(&self) -> bool {
+        self.obfuscated || self.mtproxy.is_some()
+    }
+
+    /// Checks that the settings can work together;
+    /// [`Connection::connect`](crate::Connection::connect) calls it before opening any
+    /// socket. Refuses obfuscating [`Transport::Full`], a `dd` MTProxy secret with another
+    /// transport than padded intermediate, and an obfuscated `dc_id` outside `i16`.
+    pub fn validate(&self) -> Result<(), NetError> {
+        if !self.is_obfuscated() {
+            return Ok(());
+        }
+        if self.transport == Transport::Full {
+            return Err(NetError::Config(ConfigError::CannotObfuscate(
+                self.transport,
+            )));
+        }
+        if self
+            .mtproxy
+            .as_ref()
+            .is_some_and(MtProxySecret::requires_padding)
+            && self.transport != Transport::PaddedIntermediate
+        {
+            return Err(NetError::Config(ConfigError::MtProxyNeedsPadding {
+                transport: self.transport,
+            }));
+        }
+        self.obfuscation_dc_id()?;
+        Ok(())
+    }
+
+    /// The DC id as the obfuscation header carries it.
+    pub(crate) fn obfuscation_dc_id(&self) -> Result<i16, NetError> {
+        i16::try_from(self.dc_id)
+            .map_err(|_| NetError::Config(ConfigError::DcIdOutOfRange(self.dc_id)))
     }
 }
 

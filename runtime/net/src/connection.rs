@@ -127,8 +127,11 @@ impl Connection {
     /// Connects to a DC: opens the TCP connection, creates an authorization key unless
     /// [`ConnectConfig::auth`] holds one, and starts the driver task (on the current tokio
     /// runtime). Fails if this first connection cannot be made within
-    /// [`ConnectConfig::connect_timeout`]; later losses are handled by reconnecting.
+    /// [`ConnectConfig::connect_timeout`]; later losses are handled by reconnecting. An
+    /// inconsistent configuration fails first, with [`NetError::Config`]
+    /// ([`ConnectConfig::validate`]).
     pub async fn connect(config: ConnectConfig) -> Result<(Connection, Events), NetError> {
+        config.validate()?;
         let mut rng = StdRng::from_entropy();
         let mut primes = PrimeCache::new();
         let opened = tokio::time::timeout(config.connect_timeout, async {
@@ -155,7 +158,8 @@ impl Connection {
         tracing::info!(
             addr = %config.addr,
             transport = ?config.transport,
-            obfuscated = config.obfuscated,
+            obfuscated = config.is_obfuscated(),
+            mtproxy = config.mtproxy.is_some(),
             auth_key = ?auth.auth_key,
             new_key = created,
             "connected"

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use mtproto_proto::handshake::KexError;
 use mtproto_proto::session::RpcError;
-use mtproto_proto::transport::TransportError;
+use mtproto_proto::transport::{Transport, TransportError};
 use thiserror::Error;
 
 /// Why a connection could not be opened, or was lost.
@@ -19,6 +19,10 @@ use thiserror::Error;
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum NetError {
+    /// The [`ConnectConfig`](crate::ConnectConfig) cannot work; found before any socket was
+    /// opened (see [`ConnectConfig::validate`](crate::ConnectConfig::validate)).
+    #[error("invalid connection configuration: {0}")]
+    Config(#[from] ConfigError),
     /// The TCP connection could not be opened.
     #[error("cannot connect to {addr}: {source}")]
     Connect {
@@ -75,6 +79,27 @@ impl NetError {
             ))
         )
     }
+}
+
+/// Settings of a [`ConnectConfig`](crate::ConnectConfig) that do not work together.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The MTProxy secret starts with `0xdd`: the proxy accepts only padded intermediate,
+    /// but another transport was chosen
+    /// ([`ConnectConfig::via_mtproxy`](crate::ConnectConfig::via_mtproxy) picks the right
+    /// one).
+    #[error("a `dd` MTProxy secret requires Transport::PaddedIntermediate, not {transport:?}")]
+    MtProxyNeedsPadding {
+        /// The transport that was configured.
+        transport: Transport,
+    },
+    /// obfuscated2 (asked for, or implied by an MTProxy) cannot carry this transport.
+    #[error("obfuscated2 (and so an MTProxy) cannot carry the {0:?} transport")]
+    CannotObfuscate(Transport),
+    /// The DC id does not fit the obfuscation header's signed 16-bit field.
+    #[error("DC id {0} does not fit the obfuscation header (a signed 16-bit value)")]
+    DcIdOutOfRange(i32),
 }
 
 /// Why an `invoke` produced no result.

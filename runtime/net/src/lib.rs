@@ -32,9 +32,14 @@
 //! Logging goes through `tracing`: sizes, constructor ids, key ids and salts, never key
 //! bytes or request and answer bodies.
 //!
+//! Through an MTProxy: set [`ConnectConfig::mtproxy`] (or call
+//! [`ConnectConfig::via_mtproxy`]) with the proxy's [`MtProxySecret`]; the connection is then
+//! obfuscated2 keyed with the secret, and the proxy forwards it to the DC named by
+//! [`ConnectConfig::dc_id`]. A `dd` secret requires padded intermediate.
+//!
 //! Modules: [`Connection`] and its [`Events`]; [`ConnectConfig`], [`Backoff`],
-//! [`StoredAuth`]; the errors [`NetError`] and [`InvokeError`]; [`test_server`], a loopback
-//! server for tests.
+//! [`StoredAuth`]; the errors [`NetError`] (with [`ConfigError`]) and [`InvokeError`];
+//! [`test_server`], a loopback server for tests.
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
@@ -48,6 +53,6 @@ pub mod test_server;
 
 pub use config::{Backoff, ConnectConfig, StoredAuth};
 pub use connection::{Connection, Events, NetEvent, Status};
-pub use error::{InvokeError, NetError};
+pub use error::{ConfigError, InvokeError, NetError};
 pub use mtproto_proto::session::{RpcError, SessionConfig};
-pub use mtproto_proto::transport::Transport;
+pub use mtproto_proto::transport::{MtProxySecret, Transport};

@@ -42,11 +42,11 @@ impl Link {
         // MTProto packets are small and latency-bound.
         stream.set_nodelay(true).map_err(NetError::io)?;
         let transport_config = TransportConfig::for_client();
-        let codec = if config.obfuscated {
+        let codec = if config.is_obfuscated() {
             Codec::client_obfuscated(
                 config.transport,
-                obfuscation_dc_id(config.dc_id),
-                None,
+                config.obfuscation_dc_id()?,
+                config.mtproxy.as_ref(),
                 transport_config,
                 rng,
             )?
@@ -115,9 +115,4 @@ impl Link {
             }
         }
     }
-}
-
-/// The DC id as the obfuscation header carries it (a signed 16-bit value).
-fn obfuscation_dc_id(dc_id: i32) -> i16 {
-    dc_id.clamp(i32::from(i16::MIN), i32::from(i16::MAX)) as i16
 }

@@ -34,7 +34,9 @@ use mtproto_proto::handshake::server::{
 };
 use mtproto_proto::session::wire::{self, Message};
 use mtproto_proto::session::{RpcError, ServerEvent, ServerSession, SessionConfig};
-use mtproto_proto::transport::{Codec, Frame, Transport, TransportConfig, TransportErrorCode};
+use mtproto_proto::transport::{
+    Codec, Frame, MtProxySecret, Transport, TransportConfig, TransportErrorCode,
+};
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -76,6 +78,12 @@ pub struct TestServerConfig {
     pub quirks: ServerQuirks,
     /// Answers requests.
     pub handler: Handler,
+    /// Act as an MTProxy endpoint: accept only obfuscated2 keyed with this secret (and, for
+    /// a `dd` secret, only padded intermediate inside it). A client that speaks a plain
+    /// transport, another secret, or another framing is disconnected at once and counted in
+    /// [`Stats::refused_transports`]. `None` (the default) accepts every transport, and
+    /// obfuscated2 only without a secret.
+    pub mtproxy_secret: Option<MtProxySecret>,
 }
 
 impl TestServerConfig {
@@ -86,6 +94,7 @@ impl TestServerConfig {
             session: SessionConfig::default(),
             quirks: ServerQuirks::default(),
             handler,
+            mtproxy_secret: None,
         }
     }
 }
@@ -126,6 +135,11 @@ pub struct Stats {
     pub connections: u64,
     /// The transport each connection spoke, in order: (framing, obfuscated).
     pub transports: Vec<(Transport, bool)>,
+    /// The DC id of each obfuscated connection's header, in order.
+    pub obfuscated_dc_ids: Vec<i16>,
+    /// Connections closed because their transport was refused (no supported transport, a
+    /// wrong MTProxy secret, or a framing the secret does not allow), with the reason.
+    pub refused_transports: Vec<String>,
     /// Key exchanges completed.
     pub key_exchanges: u64,
     /// Requests received (every copy of a resent request counts).
@@ -180,6 +194,7 @@ impl TestServer {
             },
             session: config.session,
             handler: config.handler,
+            mtproxy_secret: config.mtproxy_secret,
             state: Mutex::new(State::default()),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -251,6 +266,7 @@ struct Shared {
     kex: ServerConfig,
     session: SessionConfig,
     handler: Handler,
+    mtproxy_secret: Option<MtProxySecret>,
     state: Mutex<State>,
 }
 
@@ -327,9 +343,13 @@ enum Next {
 
 async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
     let (wake, mut woken) = mpsc::unbounded_channel();
+    let codec = match &shared.mtproxy_secret {
+        Some(secret) => Codec::server_with_secret(TransportConfig::for_server(), secret.clone()),
+        None => Codec::server(TransportConfig::for_server()),
+    };
     let mut conn = Conn {
         shared,
-        codec: Codec::server(TransportConfig::for_server()),
+        codec,
         rng: StdRng::from_entropy(),
         kex: Kex::Idle,
         key_id: None,
@@ -375,6 +395,14 @@ impl Conn {
                 Ok(None) => return Next::Continue,
                 Err(error) => {
                     tracing::debug!(%error, "test server: transport error, closing");
+                    if self.codec.transport().is_none() {
+                        // The client's opening bytes were refused.
+                        self.shared
+                            .lock()
+                            .stats
+                            .refused_transports
+                            .push(error.to_string());
+                    }
                     return Next::Close;
                 }
             };
@@ -382,11 +410,11 @@ impl Conn {
                 self.recorded_transport = true;
                 if let Some(transport) = self.codec.transport() {
                     let obfuscated = self.codec.is_obfuscated();
-                    self.shared
-                        .lock()
-                        .stats
-                        .transports
-                        .push((transport, obfuscated));
+                    let mut state = self.shared.lock();
+                    state.stats.transports.push((transport, obfuscated));
+                    if let Some(dc_id) = self.codec.dc_id().filter(|_| obfuscated) {
+                        state.stats.obfuscated_dc_ids.push(dc_id);
+                    }
                 }
             }
             let Frame::Packet { payload, .. } = frame else {
