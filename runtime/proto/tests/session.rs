@@ -929,3 +929,19 @@ fn an_application_ping_gets_its_bare_pong() {
     let enums::Pong::Pong(pong) = enums::Pong::from_bytes(body).unwrap();
     assert_eq!(pong.ping_id, 42);
 }
+
+#[test]
+fn answered_containers_are_forgotten() {
+    let mut p = Pair::new(SessionConfig::default());
+    for round in 0..50 {
+        p.client.enqueue(request(round));
+        p.client.enqueue(request(round + 1000));
+        p.drive(echo);
+    }
+    assert_eq!(responses(&p.client_events()).len(), 100);
+    assert!(
+        p.client.containers_in_flight() <= 1,
+        "{} containers remembered after every answer arrived",
+        p.client.containers_in_flight()
+    );
+}

@@ -200,6 +200,11 @@ impl Session {
         self.msg_ids.time_offset()
     }
 
+    /// Containers sent whose messages are not all answered yet (a diagnostic: it stays small).
+    pub fn containers_in_flight(&self) -> usize {
+        self.containers.len()
+    }
+
     /// Requests enqueued or sent and not yet answered.
     pub fn unanswered(&self) -> usize {
         self.queue
@@ -388,6 +393,11 @@ impl Session {
                 seq_no: self.seq.next(false),
                 body: wire::build_container(&messages),
             };
+            // Forget containers whose messages were all answered, so the map stays as small
+            // as what is in flight.
+            let pending = &self.pending;
+            self.containers
+                .retain(|_, inner| inner.iter().any(|id| pending.contains_key(id)));
             self.containers.insert(container.msg_id, ids);
             container
         };
