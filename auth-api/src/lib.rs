@@ -39,6 +39,21 @@ mod generated;
 pub use generated::api::{enums, functions, types, LAYER};
 pub use tl_wire::{DecodeError, Deserialize, Identifiable, Reader, RemoteCall, Serialize};
 
+/// The TL name of any constructor or function id these bindings know (layer 230, then the
+/// service schema, then layer 23), for logs and error messages.
+///
+/// ```
+/// assert_eq!(auth_api::constructor_name(0xa677244f), Some("auth.sendCode"));
+/// assert_eq!(auth_api::constructor_name(0x768d5f4d), Some("auth.sendCode")); // layer 23
+/// assert_eq!(auth_api::constructor_name(0x62d6b459), Some("msgs_ack"));
+/// assert_eq!(auth_api::constructor_name(0), None);
+/// ```
+pub fn constructor_name(id: u32) -> Option<&'static str> {
+    generated::api::name_of(id)
+        .or_else(|| generated::mtproto::name_of(id))
+        .or_else(|| generated::legacy_layer23::name_of(id))
+}
+
 /// The MTProto service schema (`schema/mtproto.tl`): key exchange, service messages.
 pub mod mtproto {
     pub use crate::generated::mtproto::{enums, functions, types};

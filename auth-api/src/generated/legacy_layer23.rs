@@ -5,6 +5,46 @@
 #![allow(clippy::all, clippy::pedantic, non_camel_case_types, missing_docs)]
 /// The layer of the schema these bindings were generated from.
 pub const LAYER: i32 = 23i32;
+/// Every constructor and function of these bindings as `(id, TL name)`, sorted by id.
+pub const NAMES: &[(u32, &str)] = &[
+    (0x008c703f, "userStatusOffline"),
+    (0x03c51564, "auth.sendCall"),
+    (0x075cf7a8, "userForeign"),
+    (0x07bf09fc, "userStatusLastWeek"),
+    (0x09d05049, "userStatusEmpty"),
+    (0x0da9f3e8, "auth.sendSms"),
+    (0x1b067634, "auth.signUp"),
+    (0x200250ba, "userEmpty"),
+    (0x4f11bae1, "userProfilePhotoEmpty"),
+    (0x53d69076, "fileLocation"),
+    (0x5717da40, "auth.logOut"),
+    (0x6fe51dfb, "auth.checkPhone"),
+    (0x7007b451, "userSelf"),
+    (0x768d5f4d, "auth.sendCode"),
+    (0x771c1d97, "auth.sendInvites"),
+    (0x77ebc742, "userStatusLastMonth"),
+    (0x7c596b46, "fileLocationUnavailable"),
+    (0x9fab0d1a, "auth.resetAuthorizations"),
+    (0xbcd51581, "auth.signIn"),
+    (0xcab35e18, "userContact"),
+    (0xcdd42a05, "auth.bindTempAuthKey"),
+    (0xd559d8c8, "userProfilePhoto"),
+    (0xd6016d7a, "userDeleted"),
+    (0xd9ccc4ef, "userRequest"),
+    (0xdf969c2d, "auth.exportedAuthorization"),
+    (0xe26f42f1, "userStatusRecently"),
+    (0xe300cc3b, "auth.checkedPhone"),
+    (0xe325edcf, "auth.sentAppCode"),
+    (0xe3ef9613, "auth.importAuthorization"),
+    (0xe5bfffcd, "auth.exportAuthorization"),
+    (0xedb93949, "userStatusOnline"),
+    (0xefed51d9, "auth.sentCode"),
+    (0xf6b673a4, "auth.authorization"),
+];
+/// The TL name of a constructor or function id of these bindings (for logs and errors).
+pub fn name_of(id: u32) -> ::std::option::Option<&'static str> {
+    NAMES.binary_search_by_key(&id, |&(i, _)| i).ok().map(|i| NAMES[i].1)
+}
 /// One struct per TL constructor (serialized bare).
 pub mod types {
     /// TL constructor [`fileLocationUnavailable`](https://core.telegram.org/constructor/fileLocationUnavailable), id `0x7c596b46`.

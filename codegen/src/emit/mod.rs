@@ -140,6 +140,26 @@ pub fn generate_tokens(schema: &Schema, opts: &Options) -> Result<TokenStream, E
             .layer
             .map_or_else(String::new, |l| format!(", layer {l}"))
     );
+    let mut names: Vec<(u32, String)> = defs.iter().map(|d| (d.id, d.full_name())).collect();
+    names.sort();
+    let name_entries = names.iter().map(|(id, name)| {
+        let id: proc_macro2::Literal = format!("0x{id:08x}")
+            .parse()
+            .expect("a hex literal is a valid literal");
+        quote!((#id, #name))
+    });
+    let name_table = quote! {
+        /// Every constructor and function of these bindings as `(id, TL name)`, sorted by id.
+        pub const NAMES: &[(u32, &str)] = &[#(#name_entries),*];
+
+        /// The TL name of a constructor or function id of these bindings (for logs and errors).
+        pub fn name_of(id: u32) -> ::std::option::Option<&'static str> {
+            NAMES
+                .binary_search_by_key(&id, |&(i, _)| i)
+                .ok()
+                .map(|i| NAMES[i].1)
+        }
+    };
     let types = section(
         "types",
         "One struct per TL constructor (serialized bare).",
@@ -159,6 +179,7 @@ pub fn generate_tokens(schema: &Schema, opts: &Options) -> Result<TokenStream, E
         #![doc = #doc]
         #![allow(clippy::all, clippy::pedantic, non_camel_case_types, missing_docs)]
         #layer
+        #name_table
         #types
         #enums
         #functions

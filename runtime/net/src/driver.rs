@@ -340,6 +340,7 @@ impl Driver {
                 tracing::debug!(
                     request = id.0,
                     constructor = format_args!("{constructor:#010x}"),
+                    name = auth_api::constructor_name(constructor).unwrap_or("?"),
                     len,
                     "request queued"
                 );
