@@ -1,8 +1,10 @@
 //! Shared helpers for the cross-crate and interoperability tests in `tests/tests/`.
 //!
 //! The oracle tests run independent implementations (Telethon, cryptg, Python `rsa`) from a
-//! virtual environment that `cargo xtask py-setup` creates at `<workspace>/.venv`.
-//! `cargo xtask test` creates it before running the tests, so a plain checkout needs nothing else.
+//! virtual environment that `cargo xtask py-setup` creates at `<workspace>/.venv`, and npm
+//! packages (mtcute) that `cargo xtask js-setup` installs into `tests/js/node_modules`.
+//! `cargo xtask test` sets up both before running the tests, so a plain checkout needs nothing
+//! else.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -114,6 +116,63 @@ impl Oracle {
         );
         answer
     }
+}
+
+/// The folder of the npm oracles: `tests/js` (its `package.json` and `package-lock.json`, the
+/// scripts, and `node_modules` once `cargo xtask js-setup` has run).
+pub fn js_dir() -> PathBuf {
+    workspace_root().join("tests/js")
+}
+
+/// The Node.js interpreter for the npm oracles: `$ORACLE_NODE`, else `node` on the `PATH`.
+///
+/// Panics with instructions when it cannot run or when `tests/js/node_modules` lacks the
+/// packages (`@mtcute/node`): an oracle test must never pass silently. The scripts check the
+/// exact versions themselves.
+pub fn node() -> PathBuf {
+    let node = std::env::var_os("ORACLE_NODE").map_or_else(|| PathBuf::from("node"), PathBuf::from);
+    let version = Command::new(&node).arg("--version").output();
+    assert!(
+        matches!(&version, Ok(out) if out.status.success()),
+        "Node.js not found ({} --version: {version:?}): install Node.js 20 or later, then run \
+         `cargo xtask js-setup` (or `cargo xtask test`)",
+        node.display()
+    );
+    let installed = js_dir().join("node_modules/@mtcute/node/package.json");
+    assert!(
+        installed.exists(),
+        "the npm oracles are not installed ({} is missing): run `cargo xtask js-setup` (or \
+         `cargo xtask test`)",
+        installed.display()
+    );
+    node
+}
+
+/// Runs `tests/js/<script>` with Node.js and `args`, feeds `stdin`, and returns its stdout.
+///
+/// Panics (failing the test) when the script exits non-zero, showing its stderr.
+pub fn run_node(script: &str, args: &[&str], stdin: &[u8]) -> Vec<u8> {
+    let path = js_dir().join(script);
+    let mut child = Command::new(node())
+        .arg(&path)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start Node.js for {script}: {e}"));
+    {
+        let mut input = child.stdin.take().expect("stdin is piped");
+        input.write_all(stdin).expect("write to the script's stdin");
+    }
+    let out = child.wait_with_output().expect("node process output");
+    assert!(
+        out.status.success(),
+        "node script {script} failed ({}):\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
 }
 
 impl Drop for Oracle {

@@ -3,6 +3,7 @@
 mod bench;
 mod bindings;
 mod codegen;
+mod node;
 mod python;
 mod schema;
 
@@ -46,7 +47,9 @@ enum Cmd {
     },
     /// Create `.venv` with the Python oracle packages of `tests/requirements.txt`.
     PySetup,
-    /// Run the whole test suite (sets up the Python oracles first).
+    /// Install the npm oracles (mtcute) of `tests/js/package-lock.json` into `tests/js/node_modules`.
+    JsSetup,
+    /// Run the whole test suite (sets up the Python and npm oracles first).
     Test {
         /// Extra arguments passed to `cargo test`.
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
@@ -98,6 +101,7 @@ fn main() -> ExitCode {
         }
         Cmd::Bench { quick } => bench::run(&workspace_root(), quick),
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
+        Cmd::JsSetup => node::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Test { args } => run_tests(&args),
     };
     match result {
@@ -120,9 +124,11 @@ pub fn workspace_root() -> PathBuf {
 fn run_tests(args: &[String]) -> Result<ExitCode, String> {
     let root = workspace_root();
     let python = python::setup(&root)?;
+    let node = node::setup(&root)?;
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
         .current_dir(&root)
         .env("ORACLE_PYTHON", python)
+        .env("ORACLE_NODE", node)
         .args(["test", "--workspace"])
         .args(args)
         .status()
