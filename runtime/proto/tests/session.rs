@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use auth_api::mtproto::{enums, functions, types};
-use auth_api::{Deserialize, Serialize};
+use auth_api::{Deserialize, Identifiable, Serialize};
 use mtproto_crypto::keys::{derive_v2, msg_key_v2};
 use mtproto_crypto::{AuthKey, Direction};
 use mtproto_proto::session::wire::{self, Message};
@@ -943,5 +943,40 @@ fn answered_containers_are_forgotten() {
         p.client.containers_in_flight() <= 1,
         "{} containers remembered after every answer arrived",
         p.client.containers_in_flight()
+    );
+}
+
+#[test]
+fn pings_and_salt_requests_are_acknowledged_by_their_answer_only() {
+    let mut p = Pair::new(SessionConfig::default());
+    // Warm up so new_session_created and its ack are out of the way.
+    p.client.enqueue(request(0));
+    p.drive(echo);
+    p.client_events();
+    p.client.enqueue(functions::Ping { ping_id: 5 }.to_bytes());
+    p.client
+        .enqueue(functions::GetFutureSalts { num: 2 }.to_bytes());
+    p.client_to_server();
+    let packet = p.server.poll_transmit(p.now, &mut p.rng).expect("answers");
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ServerToClient, &packet)
+            .unwrap();
+    let inner = if wire::peek_id(&plain.body) == Some(wire::MSG_CONTAINER_ID) {
+        wire::parse_container(&plain.body).unwrap()
+    } else {
+        vec![plain.clone().into()]
+    };
+    let ids: Vec<u32> = inner
+        .iter()
+        .filter_map(|m| wire::peek_id(&m.body))
+        .collect();
+    assert!(ids.contains(&types::Pong::CONSTRUCTOR_ID), "{ids:x?}");
+    assert!(
+        ids.contains(&types::FutureSalts::CONSTRUCTOR_ID),
+        "{ids:x?}"
+    );
+    assert!(
+        !ids.contains(&types::MsgsAck::CONSTRUCTOR_ID),
+        "no separate ack: {ids:x?}"
     );
 }

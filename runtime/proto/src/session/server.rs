@@ -205,7 +205,17 @@ impl ServerSession {
 
     fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
         let session_id = self.session_id.unwrap_or_default();
-        if msg.is_content_related() {
+        // Pings and salt requests are acknowledged by their answer (`pong`, `future_salts`,
+        // which come bare); a separate ack would reach the client before the answer.
+        let answered_bare = matches!(
+            wire::peek_id(&msg.body),
+            Some(
+                functions::Ping::CONSTRUCTOR_ID
+                    | functions::PingDelayDisconnect::CONSTRUCTOR_ID
+                    | functions::GetFutureSalts::CONSTRUCTOR_ID
+            )
+        );
+        if msg.is_content_related() && !answered_bare {
             self.acks.push(msg.msg_id);
         }
         let body = match wire::unpack(&msg.body, self.config.max_inflated) {
