@@ -647,3 +647,41 @@ pub fn step<'a>(steps: &'a [Value], name: &str) -> &'a Value {
 pub fn hex_of(value: &impl Serialize) -> Value {
     Value::from(hex::encode(value.to_bytes()))
 }
+
+/// Asserts the `initConnection` both interop scripts send: the client's `layer`, our api_id,
+/// and the device strings the scripts set.
+pub fn assert_init_connection(first: &Seen, layer: i32) {
+    assert_eq!(first.layer, Some(layer));
+    let init = first.init.as_ref().expect("initConnection");
+    assert_eq!(init.api_id, API_ID);
+    assert_eq!(
+        [
+            &init.device_model,
+            &init.system_version,
+            &init.app_version,
+            &init.system_lang_code,
+            &init.lang_pack,
+            &init.lang_code,
+        ],
+        ["interop-test", "loopback", "0.1", "en-US", "", "en"]
+    );
+    assert!(init.proxy.is_none() && init.params.is_none());
+}
+
+/// Asserts that a client run used one connection over `transport` (obfuscated or not), made
+/// one key exchange, and got no -404 and no `bad_msg_notification`.
+pub fn assert_one_clean_connection(
+    stats: &mtproto_net::test_server::Stats,
+    transport: mtproto_net::Transport,
+    obfuscated: bool,
+) {
+    assert_eq!(stats.connections, 1, "{stats:?}");
+    assert_eq!(stats.transports, vec![(transport, obfuscated)]);
+    // Neither Telethon nor mtcute writes the DC id into its obfuscated2 header (the bytes are
+    // random): only count them.
+    assert_eq!(stats.obfuscated_dc_ids.len(), usize::from(obfuscated));
+    assert!(stats.refused_transports.is_empty(), "{stats:?}");
+    assert_eq!(stats.key_exchanges, 1);
+    assert_eq!(stats.unknown_key_errors, 0);
+    assert!(stats.bad_msg_notifications.is_empty(), "{stats:?}");
+}

@@ -56,7 +56,7 @@ use project_tests::fake_api::{
     bounded, hex_of, run_script, server_key, step, FakeApi, Options, ScriptNames, SignedInUser,
     ACCESS_HASH, API_HASH, API_ID, CODE, DC, PHONE, PHONE_CODE_HASH, USER_ID, WRONG_CODE,
 };
-use project_tests::{js_dir, node};
+use project_tests::{fake_api, js_dir, node};
 use serde_json::{json, Value};
 
 /// mtcute 0.30.3's layer: the layer its `invokeWithLayer` announces.
@@ -329,34 +329,12 @@ async fn mtcute_session(codec: &str, transport: Transport, obfuscated: bool) {
             ],
             "{log:#?}"
         );
-        assert_eq!(log[0].layer, Some(MTCUTE_LAYER));
-        let init = log[0].init.as_ref().expect("initConnection");
-        assert_eq!(init.api_id, API_ID);
-        assert_eq!(
-            [
-                &init.device_model,
-                &init.system_version,
-                &init.app_version,
-                &init.system_lang_code,
-                &init.lang_pack,
-                &init.lang_code,
-            ],
-            ["interop-test", "loopback", "0.1", "en-US", "", "en"]
-        );
-        assert!(init.proxy.is_none() && init.params.is_none());
+        fake_api::assert_init_connection(&log[0], MTCUTE_LAYER);
 
         let stats = server.stats();
-        assert_eq!(stats.connections, 1, "{stats:?}");
-        assert_eq!(stats.transports, vec![(transport, obfuscated)]);
-        // mtcute leaves the DC id bytes of its obfuscated2 header random (it sets them only
-        // for an MTProxy): only count them.
-        assert_eq!(stats.obfuscated_dc_ids.len(), usize::from(obfuscated));
-        assert!(stats.refused_transports.is_empty(), "{stats:?}");
-        assert_eq!(stats.key_exchanges, 1);
-        assert_eq!(stats.unknown_key_errors, 0);
+        fake_api::assert_one_clean_connection(&stats, transport, obfuscated);
         // mtcute derives the first salt from the nonces, as the server does.
         assert_eq!(stats.bad_server_salts, 0, "{stats:?}");
-        assert!(stats.bad_msg_notifications.is_empty(), "{stats:?}");
         // Every request arrived once, in a container of its own (with mtcute's acks, the
         // first with its `get_future_salts`), and was answered once.
         assert_eq!(stats.requests, log.len() as u64, "{stats:?}");

@@ -42,7 +42,7 @@ use project_tests::fake_api::{
     bounded, hex_of, run_script, server_key, step, FakeApi, Options, ScriptNames, ACCESS_HASH,
     API_HASH, API_ID, CODE, DC, PHONE, PHONE_CODE_HASH, USER_ID, WRONG_CODE,
 };
-use project_tests::{oracle_python, workspace_root};
+use project_tests::{fake_api, oracle_python, workspace_root};
 use serde_json::Value;
 
 /// Telethon 1.45's layer: the layer its `invokeWithLayer` announces.
@@ -236,34 +236,13 @@ async fn telethon_session(connection: &str, transport: Transport, obfuscated: bo
             ],
             "{log:#?}"
         );
-        assert_eq!(log[0].layer, Some(TELETHON_LAYER));
-        let init = log[0].init.as_ref().expect("initConnection");
-        assert_eq!(init.api_id, API_ID);
-        assert_eq!(
-            [
-                &init.device_model,
-                &init.system_version,
-                &init.app_version,
-                &init.system_lang_code,
-                &init.lang_pack,
-                &init.lang_code,
-            ],
-            ["interop-test", "loopback", "0.1", "en-US", "", "en"]
-        );
-        assert!(init.proxy.is_none() && init.params.is_none());
+        fake_api::assert_init_connection(&log[0], TELETHON_LAYER);
 
         let stats = server.stats();
-        assert_eq!(stats.connections, 1, "{stats:?}");
-        assert_eq!(stats.transports, vec![(transport, obfuscated)]);
-        // Telethon leaves the DC id bytes of its obfuscated2 header random: only count them.
-        assert_eq!(stats.obfuscated_dc_ids.len(), usize::from(obfuscated));
-        assert!(stats.refused_transports.is_empty(), "{stats:?}");
-        assert_eq!(stats.key_exchanges, 1);
-        assert_eq!(stats.unknown_key_errors, 0);
+        fake_api::assert_one_clean_connection(&stats, transport, obfuscated);
         // Telethon sends its first encrypted message with salt 0 (it does not derive the
         // first salt from the nonces); the server corrects it once.
         assert_eq!(stats.bad_server_salts, 1, "{stats:?}");
-        assert!(stats.bad_msg_notifications.is_empty(), "{stats:?}");
         // Every request once (the handler saw each), every one answered (a body can repeat:
         // `users.getUsers([inputUserSelf])` is asked three times).
         assert_eq!(stats.requests, log.len() as u64, "{stats:?}");
