@@ -50,13 +50,14 @@ pub use tl_wire::{DecodeError, Deserialize, Identifiable, Reader, RemoteCall, Se
 /// ```
 pub fn constructor_name(id: u32) -> Option<&'static str> {
     generated::api::name_of(id)
-        .or_else(|| generated::mtproto::name_of(id))
+        .or_else(|| mtproto_proto::schema::name_of(id))
         .or_else(|| generated::legacy_layer23::name_of(id))
 }
 
 /// The MTProto service schema (`schema/mtproto.tl`): key exchange, service messages.
+/// Generated for the runtime (`mtproto_proto::schema`) and re-exported here.
 pub mod mtproto {
-    pub use crate::generated::mtproto::{enums, functions, types};
+    pub use mtproto_proto::schema::{enums, functions, types};
 }
 
 /// Older layers kept for compatibility.

@@ -1094,7 +1094,7 @@ macro_rules! api_table {
         }
     };
 }
-/// Every definition generated in `auth-api/src/generated/mtproto.rs`: calls
+/// Every definition generated in `runtime/proto/src/generated/mtproto.rs`: calls
 /// `$callback!` with `(kind, "tl.name", path::below::the::module, grammers::path)` rows;
 /// `kind` is `ctor` (bare struct), `ty` (boxed enum), `func` (function) or `gfunc`
 /// (generic function), and the last path is the `grammers_tl_types` item.

@@ -1,14 +1,18 @@
 //! What `cargo xtask codegen` generates: the one place that lists the bindings.
 //!
-//! Each entry turns one schema into one module of `auth-api/src/generated/`. Functions are
-//! listed by name (or `ns.*`); every type they use is generated with them (the transitive
-//! closure), the rest of the schema is not.
+//! Each entry turns one schema into one module of a generated folder: the MTProto service
+//! schema goes to the runtime (`runtime/proto/src/generated/`, used by the key exchange and
+//! the session), the API layers to `auth-api/src/generated/`. Functions are listed by name (or
+//! `ns.*`); every type they use is generated with them (the transitive closure), the rest of
+//! the schema is not.
 
 use tl_codegen::emit::Selection;
 
 /// One generated module.
 pub struct Binding {
-    /// Module (and file) name under `auth-api/src/generated/`.
+    /// The folder it is written to, relative to the workspace root.
+    pub dir: &'static str,
+    /// Module (and file) name in that folder.
     pub module: &'static str,
     /// The schema, relative to the workspace root.
     pub schema: &'static str,
@@ -20,9 +24,15 @@ pub struct Binding {
     pub doc: &'static str,
 }
 
-/// The bindings of the `auth-api` crate.
+/// Where the runtime's service schema is generated.
+pub const RUNTIME_DIR: &str = "runtime/proto/src/generated";
+/// Where the API bindings of `auth-api` are generated.
+pub const API_DIR: &str = "auth-api/src/generated";
+
+/// Every generated module.
 pub const BINDINGS: &[Binding] = &[
     Binding {
+        dir: RUNTIME_DIR,
         module: "mtproto",
         schema: "schema/mtproto.tl",
         functions: None,
@@ -30,6 +40,7 @@ pub const BINDINGS: &[Binding] = &[
         doc: "The MTProto service schema: key exchange, acknowledgements, salts, pings, sessions.",
     },
     Binding {
+        dir: API_DIR,
         module: "api",
         schema: "schema/api.tl",
         functions: Some(&[
@@ -48,6 +59,7 @@ pub const BINDINGS: &[Binding] = &[
             "Layer 230: every `auth.*` function and type, what login needs, and the types they use.",
     },
     Binding {
+        dir: API_DIR,
         module: "legacy_layer23",
         schema: "schema/legacy/layer23.tl",
         functions: Some(&[

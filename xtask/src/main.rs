@@ -27,7 +27,7 @@ enum Cmd {
         #[command(subcommand)]
         command: SchemaCmd,
     },
-    /// Generate the bindings into `auth-api/src/generated/` (see `xtask/src/bindings.rs`).
+    /// Generate the bindings (`runtime/proto/src/generated/`, `auth-api/src/generated/`; see `xtask/src/bindings.rs`).
     Codegen {
         /// Do not write; fail if the checked-in files differ from a fresh generation.
         #[arg(long)]

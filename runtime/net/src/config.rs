@@ -62,13 +62,16 @@ pub struct ConnectConfig {
     /// Capacity of the [`Events`](crate::Events) channel; events beyond it are dropped (and
     /// logged) rather than blocking the connection.
     pub event_capacity: usize,
+    /// Names constructor ids in logs (for example `auth_api::constructor_name`); the
+    /// runtime itself knows only the service schema's names.
+    pub constructor_names: fn(u32) -> Option<&'static str>,
 }
 
 impl ConnectConfig {
     /// A configuration with these defaults: abridged transport in the clear, no stored key,
     /// 30 s request timeout, 10 s connect timeout, idle timeout of the ping interval plus
     /// 30 s, [`Backoff::default`], [`SessionConfig::default`], 3 key-exchange retries, 1024
-    /// buffered events.
+    /// buffered events, names of the service schema in logs.
     pub fn new(addr: SocketAddr, dc_id: i32, public_keys: Vec<RsaPublicKey>) -> Self {
         let session = SessionConfig::default();
         Self {
@@ -86,6 +89,7 @@ impl ConnectConfig {
             session,
             max_kex_retries: 3,
             event_capacity: 1024,
+            constructor_names: mtproto_proto::schema::name_of,
         }
     }
 

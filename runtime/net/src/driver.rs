@@ -340,7 +340,7 @@ impl Driver {
                 tracing::debug!(
                     request = id.0,
                     constructor = format_args!("{constructor:#010x}"),
-                    name = auth_api::constructor_name(constructor).unwrap_or("?"),
+                    name = (self.config.constructor_names)(constructor).unwrap_or("?"),
                     len,
                     "request queued"
                 );

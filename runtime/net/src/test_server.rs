@@ -24,14 +24,13 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use auth_api::mtproto::{enums, functions, types};
-use auth_api::{Deserialize, Identifiable};
 use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, DhParams, Direction, RsaPrivateKey};
 use mtproto_proto::handshake::server::{
     self as kex, DhParamsStep, ExpectReqDhParams, ExpectReqPq, ExpectSetClientDhParams,
     ServerConfig, ServerQuirks,
 };
+use mtproto_proto::schema::{enums, functions, types};
 use mtproto_proto::session::wire::{self, Message};
 use mtproto_proto::session::{RpcError, ServerEvent, ServerSession, SessionConfig};
 use mtproto_proto::transport::{
@@ -39,6 +38,7 @@ use mtproto_proto::transport::{
 };
 use rand::rngs::StdRng;
 use rand::SeedableRng;
+use tl_wire::{Deserialize, Identifiable};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;

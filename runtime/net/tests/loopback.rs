@@ -9,7 +9,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use auth_api::{enums, functions, types, Serialize, LAYER};
 use mtproto_crypto::{AuthKey, RsaPrivateKey};
 use mtproto_net::test_server::{
     echo, Handler, Reply, TestServer, TestServerConfig, TestServerHandle,
@@ -18,8 +17,10 @@ use mtproto_net::{
     Backoff, ConnectConfig, Connection, Events, InvokeError, NetError, NetEvent, RpcError,
     StoredAuth, Transport,
 };
+use mtproto_proto::schema::{enums, functions, types};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use tl_wire::Serialize;
 
 const DC: i32 = 10002;
 
@@ -156,39 +157,24 @@ async fn obfuscated_padded_intermediate() {
 #[tokio::test]
 async fn typed_invoke_sends_the_serialized_call_and_decodes_the_answer() {
     bounded(async {
-        let sent_code: enums::auth::SentCode = types::auth::SentCode {
-            r#type: types::auth::SentCodeTypeSms { length: 5 }.into(),
-            phone_code_hash: "hash".into(),
-            next_type: None,
-            timeout: Some(60),
+        // A function of the service schema, so this crate's tests need no API bindings
+        // (the API's typed calls are exercised by the client tests in `tests/`).
+        let res_pq: enums::ResPq = types::ResPq {
+            nonce: [7; 16],
+            server_nonce: [9; 16],
+            pq: vec![0x17, 0xed, 0x48, 0x94, 0x1a, 0x08, 0xf9, 0x81],
+            server_public_key_fingerprints: vec![0x1234, -5],
         }
         .into();
-        let answer = sent_code.to_bytes();
+        let answer = res_pq.to_bytes();
         let (addr, server) = start(Arc::new(move |_: &[u8]| Reply::Ok(answer.clone()))).await;
         let (conn, _events) = Connection::connect(preshared(&server, addr, 1))
             .await
             .expect("connect");
 
-        let call = functions::InvokeWithLayer::new(
-            LAYER,
-            functions::InitConnection::new(
-                12345,
-                "test device".into(),
-                "1.0".into(),
-                "0.1".into(),
-                "en".into(),
-                String::new(),
-                "en".into(),
-                functions::auth::SendCode::new(
-                    "+999661234567".into(),
-                    12345,
-                    "0123456789abcdef".into(),
-                    types::CodeSettings::default().into(),
-                ),
-            ),
-        );
+        let call = functions::ReqPqMulti { nonce: [7; 16] };
         let got = conn.invoke(&call).await.expect("typed answer");
-        assert_eq!(got, sent_code);
+        assert_eq!(got, res_pq);
         assert_eq!(server.stats().received(&call.to_bytes()), 1);
     })
     .await

@@ -3,16 +3,16 @@
 
 use std::time::Duration;
 
-use auth_api::mtproto::{enums, functions, types};
-use auth_api::{Deserialize, Identifiable, Serialize};
 use mtproto_crypto::keys::{derive_v2, msg_key_v2};
 use mtproto_crypto::{AuthKey, Direction};
+use mtproto_proto::schema::{enums, functions, types};
 use mtproto_proto::session::wire::{self, Message};
 use mtproto_proto::session::{
     Event, ResendReason, RpcError, ServerEvent, ServerSession, Session, SessionConfig, SessionError,
 };
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use tl_wire::{Deserialize, Identifiable, Serialize};
 
 const T0: Duration = Duration::from_secs(1_700_000_000);
 const SESSION_ID: i64 = 0x1122_3344_5566_7788;

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use auth_api::mtproto::{enums, functions, types};
+use crate::schema::{enums, functions, types};
 use mtproto_crypto::dh::{unwrap_with_hash, wrap_with_hash_random};
 use mtproto_crypto::keys::{self, DhGenAnswer};
 use mtproto_crypto::{AuthKey, DhParams, DhSecret, DhValue, RsaPrivateKey};

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::Duration;
 
-use auth_api::mtproto::{enums, functions, types};
+use crate::schema::{enums, functions, types};
 use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;

@@ -88,10 +88,7 @@ pub fn take_acks(pending: &mut Vec<i64>) -> Option<Vec<u8>> {
     }
     let take = pending.len().min(8192);
     let msg_ids: Vec<i64> = pending.drain(..take).collect();
-    Some(
-        auth_api::mtproto::enums::MsgsAck::from(auth_api::mtproto::types::MsgsAck { msg_ids })
-            .to_bytes(),
-    )
+    Some(crate::schema::enums::MsgsAck::from(crate::schema::types::MsgsAck { msg_ids }).to_bytes())
 }
 
 /// The constructor id at the start of `body`, if it has four bytes.
