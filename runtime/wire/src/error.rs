@@ -80,12 +80,18 @@ pub enum DecodeError {
         reason: &'static str,
     },
 
-    /// A `gzip_packed` payload inflates to more than the reader's limit.
-    #[error("gzip_packed payload inflates to more than {limit} bytes")]
+    /// The `gzip_packed` payloads of one value inflate to more than the reader's limit,
+    /// all nesting levels together.
+    #[error("gzip_packed payloads inflate to more than {limit} bytes")]
     InflatedTooLarge {
         /// The limit in force.
         limit: usize,
     },
+
+    /// A `gzip_packed` where the protocol never uses one (the reader's
+    /// [`Limits::max_inflated`](crate::Limits::max_inflated) is 0).
+    #[error("gzip_packed is not allowed here")]
+    GzipNotAllowed,
 
     /// Boxed values (including `gzip_packed` layers) are nested deeper than the reader's limit.
     #[error("boxed values nested deeper than {limit} levels")]

@@ -31,19 +31,26 @@ pub fn pack(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// The most a deflate stream can expand: 258 bytes from a 2-bit code, 1032:1 (RFC 1951).
+const MAX_DEFLATE_RATIO: usize = 1032;
+
 /// Inflates a `gzip_packed` payload, gzip (`1f 8b`) or zlib (`78 ..`) framed.
 ///
 /// The output buffer never has a capacity above `limit`: a larger result is
 /// [`DecodeError::InflatedTooLarge`]; a stream that is neither framing, is corrupt, fails
-/// its checksum or ends early is [`DecodeError::BadGzip`].
+/// its checksum or ends early is [`DecodeError::BadGzip`]. What is allocated up front is
+/// bounded by what the input can inflate to, whatever size its gzip trailer claims.
 pub fn inflate(data: &[u8], limit: usize) -> Result<Vec<u8>, DecodeError> {
+    // Deflate cannot expand more than MAX_DEFLATE_RATIO times: a claim beyond it is a lie.
+    let justified = data.len().saturating_mul(MAX_DEFLATE_RATIO);
     match data {
         [0x1f, 0x8b, ..] => {
-            // The gzip trailer ends with the inflated size mod 2^32: usually exact.
-            let hint = data
+            // The gzip trailer ends with the inflated size mod 2^32: usually exact, but the
+            // sender chose it.
+            let claimed = data
                 .last_chunk::<4>()
                 .map_or(0, |size| u32::from_le_bytes(*size) as usize);
-            read_bounded(GzDecoder::new(data), limit, hint)
+            read_bounded(GzDecoder::new(data), limit, claimed.min(justified))
         }
         [cmf, flg, ..] if is_zlib_header(*cmf, *flg) => {
             read_bounded(ZlibDecoder::new(data), limit, data.len().saturating_mul(4))
@@ -67,7 +74,11 @@ fn read_bounded(mut decoder: impl Read, limit: usize, hint: usize) -> Result<Vec
     let mut chunk = [0u8; 16 * 1024];
     loop {
         let n = match decoder.read(&mut chunk) {
-            Ok(0) => return Ok(out),
+            Ok(0) => {
+                // What the caller keeps is what it counts against its budget: no slack.
+                out.shrink_to_fit();
+                return Ok(out);
+            }
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => {

@@ -17,7 +17,10 @@ pub const DEFAULT_MAX_INFLATED: usize = 16 * 1024 * 1024;
 pub struct Limits {
     /// How deeply [`Reader::read_boxed`] calls (each `gzip_packed` layer included) may nest.
     pub max_depth: u32,
-    /// The largest size a `gzip_packed` payload may inflate to.
+    /// How many bytes all `gzip_packed` payloads of one decoded value may inflate to,
+    /// together: every nesting level and every sibling draws from this one budget, so
+    /// nested layers cannot each hold a full buffer. `0` refuses `gzip_packed` outright
+    /// ([`DecodeError::GzipNotAllowed`]), for messages that never use it (key exchange).
     pub max_inflated: usize,
 }
 
@@ -27,6 +30,21 @@ impl Limits {
         max_depth: DEFAULT_MAX_DEPTH,
         max_inflated: DEFAULT_MAX_INFLATED,
     };
+
+    /// [`Limits::DEFAULT`] without `gzip_packed`: for protocol messages that never use it,
+    /// such as the unencrypted key-exchange messages.
+    pub const NO_GZIP: Limits = Limits {
+        max_depth: DEFAULT_MAX_DEPTH,
+        max_inflated: 0,
+    };
+
+    /// These limits with `max_inflated` set to `bytes`.
+    pub const fn with_max_inflated(self, bytes: usize) -> Limits {
+        Limits {
+            max_inflated: bytes,
+            ..self
+        }
+    }
 }
 
 impl Default for Limits {
@@ -44,6 +62,9 @@ pub struct Reader<'a> {
     rest: &'a [u8],
     len: usize,
     depth: u32,
+    /// Bytes inflated so far by this reader and the readers it nested (the shared
+    /// [`Limits::max_inflated`] budget).
+    inflated: usize,
     limits: Limits,
 }
 
@@ -53,6 +74,7 @@ impl fmt::Debug for Reader<'_> {
             .field("position", &self.position())
             .field("remaining", &self.remaining())
             .field("depth", &self.depth)
+            .field("inflated", &self.inflated)
             .field("limits", &self.limits)
             .finish()
     }
@@ -70,19 +92,28 @@ impl<'a> Reader<'a> {
             rest: buf,
             len: buf.len(),
             depth: 0,
+            inflated: 0,
             limits,
         }
     }
 
     /// A reader over `buf` (a nested payload, such as a `bytes` field holding a
-    /// serialized object) that inherits this reader's limits and current nesting depth,
-    /// so decoding it from inside [`Reader::read_boxed`] still counts toward
-    /// [`Limits::max_depth`]. Positions in it are relative to `buf`.
+    /// serialized object) that inherits this reader's limits, current nesting depth and
+    /// inflation so far, so decoding it from inside [`Reader::read_boxed`] still counts
+    /// toward [`Limits::max_depth`] and [`Limits::max_inflated`]. Positions in it are
+    /// relative to `buf`.
     pub fn sub_reader<'b>(&self, buf: &'b [u8]) -> Reader<'b> {
         Reader {
             depth: self.depth,
+            inflated: self.inflated,
             ..Reader::with_limits(buf, self.limits)
         }
+    }
+
+    /// Bytes of `gzip_packed` payloads inflated so far (this reader's share of
+    /// [`Limits::max_inflated`] that is used up).
+    pub fn inflated(&self) -> usize {
+        self.inflated
     }
 
     /// The limits this reader enforces.
@@ -244,8 +275,9 @@ impl<'a> Reader<'a> {
     /// Reads a boxed value: the constructor id, then `f(id, reader)` reads the rest.
     ///
     /// If the id is `gzip_packed#3072cfa1`, its payload is inflated (gzip or zlib framing,
-    /// at most [`Limits::max_inflated`] bytes) and the same dispatch runs over the inflated
-    /// bytes, which `f` must consume entirely (else [`DecodeError::TrailingBytes`]).
+    /// within what is left of the [`Limits::max_inflated`] budget) and the same dispatch runs
+    /// over the inflated bytes, which `f` must consume entirely (else
+    /// [`DecodeError::TrailingBytes`]).
     /// `f` is called at most once.
     ///
     /// Each call nests one level deeper while `f` runs, and each `gzip_packed` layer adds
@@ -304,9 +336,21 @@ impl<'a> Reader<'a> {
         F: FnMut(u32, &mut Reader<'_>) -> Result<T, DecodeError>,
     {
         let packed = self.read_bytes_ref()?;
-        let inflated = gzip::inflate(packed, self.limits.max_inflated)?;
+        let limit = self.limits.max_inflated;
+        if limit == 0 {
+            return Err(DecodeError::GzipNotAllowed);
+        }
+        let budget = limit.saturating_sub(self.inflated);
+        let inflated = gzip::inflate(packed, budget).map_err(|e| match e {
+            DecodeError::InflatedTooLarge { .. } => DecodeError::InflatedTooLarge { limit },
+            e => e,
+        })?;
         let mut inner = self.sub_reader(&inflated);
-        let value = inner.read_boxed_dyn(f)?;
+        inner.inflated = self.inflated.saturating_add(inflated.len());
+        let value = inner.read_boxed_dyn(f);
+        // Whatever the inner layers inflated stays spent for the rest of this value.
+        self.inflated = inner.inflated;
+        let value = value?;
         inner.expect_end()?;
         Ok(value)
     }

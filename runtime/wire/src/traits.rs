@@ -3,7 +3,7 @@
 use bytes::BufMut;
 
 use crate::error::DecodeError;
-use crate::reader::Reader;
+use crate::reader::{Limits, Reader};
 
 /// Types with a TL constructor id.
 pub trait Identifiable {
@@ -34,7 +34,13 @@ pub trait Deserialize: Sized {
     /// Convenience: deserialize from a whole buffer; trailing bytes are an error
     /// ([`DecodeError::TrailingBytes`]).
     fn from_bytes(b: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(b);
+        Self::from_bytes_with_limits(b, Limits::DEFAULT)
+    }
+
+    /// [`Deserialize::from_bytes`] with the given [`Limits`] (for example the inflation
+    /// budget a session allows one message).
+    fn from_bytes_with_limits(b: &[u8], limits: Limits) -> Result<Self, DecodeError> {
+        let mut r = Reader::with_limits(b, limits);
         let value = Self::deserialize(&mut r)?;
         r.expect_end()?;
         Ok(value)

@@ -1,56 +1,18 @@
 //! A zip bomb must fail without holding more than the limit: measured with a counting
 //! global allocator, so this file has a single test (others would disturb the count).
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::Write;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use flate2::write::{GzEncoder, ZlibEncoder};
 use flate2::Compression;
 use tl_wire::{gzip, write_bytes, DecodeError, Deserialize, Limits, Reader, GZIP_PACKED_ID};
 
-struct Counting;
-
-static CURRENT: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: delegates to the system allocator and only adds bookkeeping.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let now = CURRENT.fetch_add(layout.size(), Ordering::SeqCst) + layout.size();
-        PEAK.fetch_max(now, Ordering::SeqCst);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        CURRENT.fetch_sub(layout.size(), Ordering::SeqCst);
-        System.dealloc(ptr, layout)
-    }
-
-    // Counted as growing in place (what glibc's mremap does for large blocks): the test
-    // is about the capacity the crate asks for, not the allocator's copying strategy.
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size >= layout.size() {
-            let now = CURRENT.fetch_add(new_size - layout.size(), Ordering::SeqCst) + new_size
-                - layout.size();
-            PEAK.fetch_max(now, Ordering::SeqCst);
-        } else {
-            CURRENT.fetch_sub(layout.size() - new_size, Ordering::SeqCst);
-        }
-        System.realloc(ptr, layout, new_size)
-    }
-}
+#[path = "util/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{peak_during, Counting};
 
 #[global_allocator]
 static GLOBAL: Counting = Counting;
-
-/// Bytes allocated at the peak of `f` beyond what was allocated before it.
-fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let base = CURRENT.load(Ordering::SeqCst);
-    PEAK.store(base, Ordering::SeqCst);
-    let out = f();
-    (out, PEAK.load(Ordering::SeqCst) - base)
-}
 
 /// 64 MiB of zeros, compressed by `encoder` to about 64 KiB.
 fn bomb<W: Write>(mut encoder: W, finish: impl FnOnce(W) -> std::io::Result<Vec<u8>>) -> Vec<u8> {
