@@ -28,9 +28,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use auth_api::{enums, functions, types, Deserialize, Identifiable, Reader, Serialize};
 use mtproto_crypto::RsaPrivateKey;
-use mtproto_net::test_server::{Handler, Reply, TestServer, TestServerConfig, TestServerHandle};
 use mtproto_net::RpcError;
 use serde_json::Value;
+use test_dc::{Handler, Reply, TestServer, TestServerConfig, TestServerHandle};
 use tl_wire::RawObject;
 
 /// The DC the fake is: `config` and `nearestDc` name it.
@@ -671,7 +671,7 @@ pub fn assert_init_connection(first: &Seen, layer: i32) {
 /// Asserts that a client run used one connection over `transport` (obfuscated or not), made
 /// one key exchange, and got no -404 and no `bad_msg_notification`.
 pub fn assert_one_clean_connection(
-    stats: &mtproto_net::test_server::Stats,
+    stats: &test_dc::Stats,
     transport: mtproto_net::Transport,
     obfuscated: bool,
 ) {

@@ -28,9 +28,9 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use mtproto_crypto::RsaPrivateKey;
-use mtproto_net::test_server::{echo, TestServer, TestServerConfig, TestServerHandle};
 use mtproto_net::{Backoff, ConnectConfig, Connection, MtProxySecret, StoredAuth, Transport};
 use project_tests::{oracle_python, workspace_root};
+use test_dc::{echo, TestServer, TestServerConfig, TestServerHandle};
 
 /// The DC the proxy routes to our server.
 const DC: i32 = 2;

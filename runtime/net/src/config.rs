@@ -10,6 +10,19 @@ use mtproto_proto::transport::{MtProxySecret, Transport};
 
 use crate::error::{ConfigError, NetError};
 
+/// What the driver does when the server answers with transport error -404 (it does not know
+/// the authorization key).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownKeyPolicy {
+    /// Report [`NetEvent::AuthKeyUnknown`](crate::NetEvent::AuthKeyUnknown) and wait for the
+    /// application: four bytes anyone on the path can send must not silently replace a key
+    /// that may carry a login.
+    Report,
+    /// Create a new key at once and move the waiting requests to it (for keys that carry
+    /// nothing worth keeping, such as a fresh connection before any login).
+    CreateNew,
+}
+
 /// Everything [`Connection::connect`](crate::Connection::connect) needs to reach one DC.
 ///
 /// Every field is public and documented; [`ConnectConfig::new`] fills the tunables with the
@@ -62,6 +75,8 @@ pub struct ConnectConfig {
     /// Capacity of the [`Events`](crate::Events) channel; events beyond it are dropped (and
     /// logged) rather than blocking the connection.
     pub event_capacity: usize,
+    /// What to do when the server says it does not know the key (transport error -404).
+    pub unknown_key: UnknownKeyPolicy,
     /// Names constructor ids in logs (for example `auth_api::constructor_name`); the
     /// runtime itself knows only the service schema's names.
     pub constructor_names: fn(u32) -> Option<&'static str>,
@@ -71,7 +86,7 @@ impl ConnectConfig {
     /// A configuration with these defaults: abridged transport in the clear, no stored key,
     /// 30 s request timeout, 10 s connect timeout, idle timeout of the ping interval plus
     /// 30 s, [`Backoff::default`], [`SessionConfig::default`], 3 key-exchange retries, 1024
-    /// buffered events, names of the service schema in logs.
+    /// buffered events, names of the service schema in logs, [`UnknownKeyPolicy::Report`].
     pub fn new(addr: SocketAddr, dc_id: i32, public_keys: Vec<RsaPublicKey>) -> Self {
         let session = SessionConfig::default();
         Self {
@@ -90,6 +105,7 @@ impl ConnectConfig {
             max_kex_retries: 3,
             event_capacity: 1024,
             constructor_names: mtproto_proto::schema::name_of,
+            unknown_key: UnknownKeyPolicy::Report,
         }
     }
 

@@ -9,9 +9,10 @@ use mtproto_crypto::PrimeCache;
 use mtproto_proto::session::Session;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
-use tl_wire::{Deserialize, RemoteCall};
+use tl_wire::{DecodeError, Deserialize, Limits, RemoteCall};
 use tokio::sync::{mpsc, oneshot};
 
+use crate::clock::Clock;
 use crate::config::{ConnectConfig, StoredAuth};
 use crate::driver::Driver;
 use crate::error::{InvokeError, NetError};
@@ -26,6 +27,9 @@ pub struct Connection {
     shared: Arc<Shared>,
     commands: mpsc::UnboundedSender<Command>,
     request_timeout: Duration,
+    /// [`SessionConfig::max_inflated`](crate::SessionConfig::max_inflated): what one answer
+    /// and everything it inflates to may take, together.
+    max_inflated: usize,
 }
 
 /// What the connection reports besides answers. Dropping it is fine: events are then
@@ -52,6 +56,13 @@ pub enum NetEvent {
     /// A new authorization key was created (after a -404 from the server): persist
     /// [`Connection::auth`] again.
     NewAuthKey,
+    /// The server says it does not know the authorization key (transport error -404). The
+    /// key may be gone (and its login with it), or someone on the path forged the four
+    /// bytes: the driver replaces nothing by itself. Requests wait in the queue (each until
+    /// its timeout) until the application calls [`Connection::create_new_key`] (a new key,
+    /// which needs a new login) or closes the connection. Not sent with
+    /// [`UnknownKeyPolicy::CreateNew`](crate::UnknownKeyPolicy::CreateNew).
+    AuthKeyUnknown,
     /// The connection was lost; reconnecting follows (unanswered requests are resent).
     Disconnected {
         /// Why.
@@ -86,6 +97,9 @@ pub struct Status {
     pub pending: usize,
     /// Whether the driver has stopped.
     pub closed: bool,
+    /// Whether the driver waits for the application's decision on a key the server does not
+    /// know ([`NetEvent::AuthKeyUnknown`]).
+    pub key_unknown: bool,
 }
 
 /// State the driver publishes for the handles.
@@ -119,6 +133,8 @@ pub(crate) enum Command {
     },
     /// Forget a request (its `invoke` was dropped or timed out).
     Cancel(u64),
+    /// Replace the key the server does not know with a new one.
+    CreateKey,
     /// Stop the driver.
     Close,
 }
@@ -133,13 +149,16 @@ impl Connection {
     pub async fn connect(config: ConnectConfig) -> Result<(Connection, Events), NetError> {
         config.validate()?;
         let mut rng = StdRng::from_entropy();
+        let clock = Clock::new();
         let mut primes = PrimeCache::new();
         let opened = tokio::time::timeout(config.connect_timeout, async {
             let mut link = Link::open(&config, &mut rng).await?;
             let auth = match &config.auth {
                 Some(auth) => (auth.clone(), false),
                 None => {
-                    let outcome = link.key_exchange(&config, &mut rng, &mut primes).await?;
+                    let outcome = link
+                        .key_exchange(&config, &mut rng, &mut primes, &clock)
+                        .await?;
                     let auth = StoredAuth {
                         auth_key: outcome.auth_key,
                         salt: outcome.first_salt,
@@ -185,6 +204,7 @@ impl Connection {
         let (commands, commands_rx) = mpsc::unbounded_channel();
         let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
         let request_timeout = config.request_timeout;
+        let max_inflated = config.session.max_inflated;
         let driver = Driver::new(
             config,
             rng,
@@ -193,6 +213,7 @@ impl Connection {
             commands_rx,
             shared.clone(),
             events_tx,
+            clock,
         );
         tokio::spawn(driver.run(link));
         Ok((
@@ -200,6 +221,7 @@ impl Connection {
                 shared,
                 commands,
                 request_timeout,
+                max_inflated,
             },
             Events { rx: events_rx },
         ))
@@ -242,9 +264,19 @@ impl Connection {
     }
 
     /// Sends a typed TL function and decodes its answer (see [`Connection::invoke_raw`]).
+    /// The answer and every `gzip_packed` inside it inflate to at most
+    /// [`SessionConfig::max_inflated`](crate::SessionConfig::max_inflated) bytes together.
     pub async fn invoke<R: RemoteCall>(&self, request: &R) -> Result<R::Return, InvokeError> {
         let answer = self.invoke_raw(request.to_bytes()).await?;
-        R::Return::from_bytes(&answer).map_err(InvokeError::Decode)
+        decode_answer::<R::Return>(&answer, self.max_inflated).map_err(InvokeError::Decode)
+    }
+
+    /// Asks the driver to replace the key the server does not know (after
+    /// [`NetEvent::AuthKeyUnknown`]) with a new one: a key exchange runs, the waiting
+    /// requests go out over it, and [`NetEvent::NewAuthKey`] follows. A new key carries no
+    /// login. Does nothing otherwise.
+    pub fn create_new_key(&self) {
+        let _ = self.commands.send(Command::CreateKey);
     }
 
     /// The authorization key with the current salt and clock offset: persist it to reconnect
@@ -263,6 +295,12 @@ impl Connection {
     pub fn close(&self) {
         let _ = self.commands.send(Command::Close);
     }
+}
+
+/// Decodes an answer within the inflation budget: the answer's own bytes count against it.
+fn decode_answer<T: Deserialize>(answer: &[u8], max_inflated: usize) -> Result<T, DecodeError> {
+    let budget = max_inflated.saturating_sub(answer.len());
+    T::from_bytes_with_limits(answer, Limits::DEFAULT.with_max_inflated(budget))
 }
 
 /// Cancels an invoke that did not complete (timed out or dropped).

@@ -21,10 +21,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use crate::config::{ConnectConfig, StoredAuth};
+use crate::clock::Clock;
+use crate::config::{ConnectConfig, StoredAuth, UnknownKeyPolicy};
 use crate::connection::{Command, NetEvent, Shared};
 use crate::error::{InvokeError, NetError};
-use crate::link::{unix_now, Link, READ_CHUNK};
+use crate::link::{Link, READ_CHUNK};
 
 /// An `invoke` waiting for its answer.
 #[derive(Debug)]
@@ -55,9 +56,13 @@ pub(crate) struct Driver {
     need_key: bool,
     /// The current connection delivered at least one valid packet.
     healthy: bool,
+    /// The session's time: Unix time that never steps back.
+    clock: Clock,
 }
 
 impl Driver {
+    // Crate-private, called once, by `Connection::connect`, which owns each of these.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: ConnectConfig,
         rng: StdRng,
@@ -66,6 +71,7 @@ impl Driver {
         commands: mpsc::UnboundedReceiver<Command>,
         shared: Arc<Shared>,
         events: mpsc::Sender<NetEvent>,
+        clock: Clock,
     ) -> Self {
         Self {
             config,
@@ -79,6 +85,7 @@ impl Driver {
             events,
             need_key: false,
             healthy: false,
+            clock,
         }
     }
 
@@ -132,16 +139,17 @@ impl Driver {
                 Ended::Closed => break None,
                 Ended::Lost(error) => {
                     tracing::warn!(%error, unanswered = self.waiters.len(), "connection lost");
-                    if error.is_unknown_key() {
-                        self.need_key = true;
-                    }
                     // Every unanswered request goes back to the queue, for a new msg_id.
                     self.session.connection_lost();
                     self.drain_events();
+                    let unknown_key = error.is_unknown_key();
                     self.emit(NetEvent::Disconnected {
                         error: error.clone(),
                     });
                     last_error = Some(error);
+                    if unknown_key && !self.decide_on_unknown_key().await {
+                        break None;
+                    }
                 }
             }
         };
@@ -180,6 +188,37 @@ impl Driver {
         }
     }
 
+    /// The server said it does not know our key (-404). Four unauthenticated bytes say so, and
+    /// the key may carry a login: by default ([`UnknownKeyPolicy::Report`]) the application
+    /// decides ([`NetEvent::AuthKeyUnknown`], then [`Command::CreateKey`] or close) while
+    /// requests wait in the queue. `false` if the connection was closed meanwhile.
+    async fn decide_on_unknown_key(&mut self) -> bool {
+        if self.config.unknown_key == UnknownKeyPolicy::CreateNew {
+            self.need_key = true;
+            return true;
+        }
+        tracing::warn!(
+            auth_key = ?self.session.auth_key(),
+            "the server does not know our key: waiting for the application to decide"
+        );
+        self.shared.lock().status.key_unknown = true;
+        self.emit(NetEvent::AuthKeyUnknown);
+        loop {
+            let Some(command) = self.commands.recv().await else {
+                return false;
+            };
+            if let Command::CreateKey = command {
+                self.shared.lock().status.key_unknown = false;
+                self.need_key = true;
+                return true;
+            }
+            if !self.handle_command(command) {
+                return false;
+            }
+            self.publish();
+        }
+    }
+
     /// Opens a new connection and, when the key was refused, creates a new key.
     async fn reopen(&mut self) -> Result<Link, NetError> {
         let timeout = self.config.connect_timeout;
@@ -187,10 +226,11 @@ impl Driver {
         let config = &self.config;
         let rng = &mut self.rng;
         let primes = &mut self.primes;
+        let clock = &self.clock;
         let opened = tokio::time::timeout(timeout, async move {
             let mut link = Link::open(config, rng).await?;
             let outcome = if need_key {
-                Some(link.key_exchange(config, rng, primes).await?)
+                Some(link.key_exchange(config, rng, primes, clock).await?)
             } else {
                 None
             };
@@ -243,7 +283,7 @@ impl Driver {
         let mut buf = vec![0u8; READ_CHUNK];
         let mut last_received = Instant::now();
         // Arms the keepalive timer on the first connection; harmless afterwards.
-        self.session.handle_timeout(unix_now());
+        self.session.handle_timeout(self.clock.now());
         loop {
             // Take every command already queued first, so concurrent requests share a
             // container (and a request made right after connecting rides the first packet).
@@ -252,7 +292,7 @@ impl Driver {
                     return Ended::Closed;
                 }
             }
-            let now = unix_now();
+            let now = self.clock.now();
             while let Some(packet) = self.session.poll_transmit(now, &mut self.rng) {
                 tracing::trace!(len = packet.len(), "sending a packet");
                 if let Err(error) = codec.encode(&packet, &mut self.rng, &mut out) {
@@ -261,7 +301,10 @@ impl Driver {
             }
             self.drain_events();
             self.publish();
-            let timer = self.session.poll_timeout().map(deadline);
+            let timer = self
+                .session
+                .poll_timeout()
+                .map(|at| self.clock.instant_at(at));
             let idle = self.config.idle_timeout;
             tokio::select! {
                 read = rd.read(&mut buf) => match read {
@@ -291,7 +334,7 @@ impl Driver {
                         return Ended::Closed;
                     }
                 },
-                _ = sleep_until(timer) => self.session.handle_timeout(unix_now()),
+                _ = sleep_until(timer) => self.session.handle_timeout(self.clock.now()),
                 _ = sleep_until(idle.map(|d| last_received + d)) => {
                     return Ended::Lost(NetError::Idle(idle.unwrap_or_default()));
                 }
@@ -312,7 +355,7 @@ impl Driver {
                 );
                 continue;
             }
-            match self.session.handle_packet(unix_now(), &payload) {
+            match self.session.handle_packet(self.clock.now(), &payload) {
                 Ok(()) => self.healthy = true,
                 Err(mtproto_proto::session::SessionError::Decrypt) => {
                     return Err(NetError::Decrypt);
@@ -354,6 +397,8 @@ impl Driver {
                     self.waiters.remove(&id);
                 }
             }
+            // Only meaningful while waiting for a decision on an unknown key.
+            Command::CreateKey => {}
             Command::Close => return false,
         }
         true
@@ -379,6 +424,13 @@ impl Driver {
                 Event::Update { body } => self.emit(NetEvent::Update { body }),
                 Event::NewSession { first_msg_id } => {
                     self.emit(NetEvent::NewSession { first_msg_id })
+                }
+                Event::BadAnswer { id, error } => {
+                    tracing::warn!(request = id.0, %error, "an answer cannot be read");
+                    if let Some(waiter) = self.waiters.remove(&id) {
+                        self.tickets.remove(&waiter.ticket);
+                        let _ = waiter.reply.send(Err(InvokeError::Decode(error)));
+                    }
                 }
                 Event::Resent { id, reason } => {
                     tracing::debug!(request = id.0, ?reason, "request resent");
@@ -413,11 +465,6 @@ impl Driver {
             tracing::warn!("event channel full: dropping an event");
         }
     }
-}
-
-/// The tokio instant of a `poll_timeout` deadline (time since the Unix epoch).
-fn deadline(at: Duration) -> Instant {
-    Instant::now() + at.saturating_sub(unix_now())
 }
 
 /// Sleeps until `at`, or forever when there is no deadline.

@@ -24,8 +24,12 @@
 //! - on EOF, a socket error, a transport error, a packet that fails to decrypt, or an idle
 //!   connection: tells the session (`connection_lost`, so every unanswered request is resent
 //!   with a new msg_id) and reconnects with exponential [`Backoff`] on the same key. A -404
-//!   transport error means the server does not know the key: the next connection creates a
-//!   new one and the unanswered requests move to a new session over it;
+//!   transport error means the server does not know the key: the driver reports
+//!   [`NetEvent::AuthKeyUnknown`] and waits for [`Connection::create_new_key`] (or creates
+//!   one at once with [`UnknownKeyPolicy::CreateNew`]); the unanswered requests then move to
+//!   a new session over the new key;
+//! - feeds the session Unix time that never steps back (read once, then advanced by the
+//!   monotonic clock); the session follows the server's clock from its messages;
 //! - `invoke` times out after [`ConnectConfig::request_timeout`]; dropping its future
 //!   cancels the request in the session (not resent; a late answer is ignored).
 //!
@@ -38,20 +42,20 @@
 //! [`ConnectConfig::dc_id`]. A `dd` secret requires padded intermediate.
 //!
 //! Modules: [`Connection`] and its [`Events`]; [`ConnectConfig`], [`Backoff`],
-//! [`StoredAuth`]; the errors [`NetError`] (with [`ConfigError`]) and [`InvokeError`];
-//! [`test_server`], a loopback server for tests.
+//! [`StoredAuth`]; the errors [`NetError`] (with [`ConfigError`]) and [`InvokeError`]. The
+//! loopback server its tests run against is the `test-dc` crate (`tests/dc`).
 
 #![deny(missing_docs)]
 #![forbid(unsafe_code)]
 
+mod clock;
 mod config;
 mod connection;
 mod driver;
 mod error;
 mod link;
-pub mod test_server;
 
-pub use config::{Backoff, ConnectConfig, StoredAuth};
+pub use config::{Backoff, ConnectConfig, StoredAuth, UnknownKeyPolicy};
 pub use connection::{Connection, Events, NetEvent, Status};
 pub use error::{ConfigError, InvokeError, NetError};
 pub use mtproto_proto::session::{RpcError, SessionConfig};

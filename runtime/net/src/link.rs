@@ -1,7 +1,5 @@
 //! One TCP connection with its transport codec, and the client key exchange over it.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
 use mtproto_crypto::PrimeCache;
 use mtproto_proto::handshake::client::{self, ClientConfig, DhGenStep};
 use mtproto_proto::handshake::KeyExchangeOutcome;
@@ -10,18 +8,12 @@ use rand::rngs::StdRng;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+use crate::clock::Clock;
 use crate::config::ConnectConfig;
 use crate::error::NetError;
 
 /// Bytes read from the socket at a time.
 pub(crate) const READ_CHUNK: usize = 64 * 1024;
-
-/// The local clock as the sans-IO crates take it: time since the Unix epoch.
-pub(crate) fn unix_now() -> Duration {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO)
-}
 
 /// A connected socket and the codec that frames it.
 pub(crate) struct Link {
@@ -88,6 +80,7 @@ impl Link {
         config: &ConnectConfig,
         rng: &mut StdRng,
         primes: &mut PrimeCache,
+        clock: &Clock,
     ) -> Result<KeyExchangeOutcome, NetError> {
         let kex_config = ClientConfig {
             dc_id: config.dc_id,
@@ -95,17 +88,17 @@ impl Link {
             temp_key_expires_in: None,
             max_retries: config.max_kex_retries,
         };
-        let (step, packet) = client::start(kex_config, unix_now(), rng);
+        let (step, packet) = client::start(kex_config, clock.now(), rng);
         self.send(&packet, rng).await?;
         let answer = self.recv().await?;
-        let (step, packet) = step.handle(&answer, unix_now(), rng)?;
+        let (step, packet) = step.handle(&answer, clock.now(), rng)?;
         self.send(&packet, rng).await?;
         let answer = self.recv().await?;
-        let (mut step, packet) = step.handle(&answer, unix_now(), rng, primes)?;
+        let (mut step, packet) = step.handle(&answer, clock.now(), rng, primes)?;
         self.send(&packet, rng).await?;
         loop {
             let answer = self.recv().await?;
-            match step.handle(&answer, unix_now(), rng)? {
+            match step.handle(&answer, clock.now(), rng)? {
                 DhGenStep::Done(outcome) => return Ok(outcome),
                 DhGenStep::Retry(next, packet) => {
                     tracing::debug!("dh_gen_retry: sending a new g_b");

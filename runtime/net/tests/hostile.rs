@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use mtproto_crypto::RsaPrivateKey;
-use mtproto_net::test_server::{echo, TestServer, TestServerConfig};
 use mtproto_net::{ConnectConfig, Connection};
+use test_dc::{echo, TestServer, TestServerConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

@@ -10,16 +10,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mtproto_crypto::{AuthKey, RsaPrivateKey};
-use mtproto_net::test_server::{
-    echo, Handler, Reply, TestServer, TestServerConfig, TestServerHandle,
-};
 use mtproto_net::{
     Backoff, ConnectConfig, Connection, Events, InvokeError, NetError, NetEvent, RpcError,
-    StoredAuth, Transport,
+    StoredAuth, Transport, UnknownKeyPolicy,
 };
 use mtproto_proto::schema::{enums, functions, types};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
+use test_dc::{echo, Handler, Reply, TestServer, TestServerConfig, TestServerHandle};
 use tl_wire::Serialize;
 
 const DC: i32 = 10002;
@@ -493,7 +491,7 @@ async fn stored_key_skips_the_key_exchange() {
 }
 
 #[tokio::test]
-async fn unknown_key_error_creates_a_new_key_and_keeps_the_request() {
+async fn an_unknown_key_is_reported_and_replaced_only_when_the_application_says_so() {
     bounded(async {
         let (addr, server) = start(echo()).await;
         let config = preshared(&server, addr, 11);
@@ -502,24 +500,41 @@ async fn unknown_key_error_creates_a_new_key_and_keeps_the_request() {
         let before = body("before", 1);
         assert_eq!(conn.invoke_raw(before.clone()).await.unwrap(), before);
 
+        // The server answers -404 (four bytes anyone on the path could have sent).
         server.forget_keys();
         let after = body("after", 2);
-        assert_eq!(conn.invoke_raw(after.clone()).await.unwrap(), after);
+        let waiting = {
+            let conn = conn.clone();
+            let after = after.clone();
+            tokio::spawn(async move { conn.invoke_raw(after).await })
+        };
+        loop {
+            match events.recv().await.expect("events") {
+                NetEvent::AuthKeyUnknown => break,
+                NetEvent::NewAuthKey => panic!("the key was replaced without asking"),
+                _ => {}
+            }
+        }
+        // Nothing replaced: the key (which may carry a login) is still the one to persist.
+        assert_eq!(conn.auth().auth_key, old_key);
+        assert!(conn.status().key_unknown);
+        assert_eq!(server.stats().key_exchanges, 0);
+        assert!(!waiting.is_finished(), "the request waits for the decision");
 
+        // The application decides: a new key; the waiting request goes out over it.
+        conn.create_new_key();
+        assert_eq!(waiting.await.unwrap().unwrap(), after);
         let stats = server.stats();
         assert_eq!(stats.unknown_key_errors, 1);
         assert_eq!(stats.key_exchanges, 1);
         assert_eq!((stats.received(&after), stats.answered(&after)), (1, 1));
         assert_eq!(conn.status().key_exchanges, 1);
+        assert!(!conn.status().key_unknown);
         let new_key = conn.auth().auth_key;
         assert_ne!(new_key, old_key);
         assert!(server.salt(new_key.id()).is_some());
         let events = drain(&mut events);
         assert!(events.iter().any(|e| matches!(e, NetEvent::NewAuthKey)));
-        assert!(events.iter().any(|e| matches!(
-            e,
-            NetEvent::Disconnected { error } if error.is_unknown_key()
-        )));
     })
     .await
 }
@@ -623,8 +638,10 @@ async fn connections_that_die_at_once_do_not_reset_the_backoff() {
 async fn stale_stored_key_is_replaced_on_first_use() {
     bounded(async {
         let (addr, server) = start(echo()).await;
-        // A stored key the server has never seen (or has forgotten).
-        let config = preshared(&server, addr, 13);
+        // A stored key the server has never seen (or has forgotten), which carries nothing
+        // worth keeping: the application lets the driver replace it at once.
+        let mut config = preshared(&server, addr, 13);
+        config.unknown_key = UnknownKeyPolicy::CreateNew;
         server.forget_keys();
         let (conn, _events) = Connection::connect(config).await.expect("connect");
         let request = body("stale", 1);
@@ -663,6 +680,66 @@ async fn gives_up_after_max_attempts_and_fails_waiting_requests() {
             matches!(last, Some(NetError::GaveUp { attempts: 2, .. })),
             "{last:?}"
         );
+    })
+    .await
+}
+
+// ---------------------------------------------------------------------------------------
+// Clock skew and answers that cannot be read.
+
+#[tokio::test]
+async fn clock_skews_inside_the_servers_window_are_survived() {
+    bounded(async {
+        // The server's clock runs `skew` seconds ahead of the client's, which believes it is
+        // synchronized (stored offset 0): the server accepts the client's messages, and the
+        // client must accept the server's answers by following its clock.
+        for (n, skew) in [299i64, 120, 31, -29].into_iter().enumerate() {
+            let (addr, server) = start(echo()).await;
+            server.update_knobs(|k| k.clock_offset = skew);
+            let (conn, _events) = Connection::connect(preshared(&server, addr, 40 + n as u64))
+                .await
+                .expect("connect");
+            for i in 0..3 {
+                let request = body("skew", i);
+                let answer = conn.invoke_raw(request.clone()).await;
+                assert_eq!(answer.as_ref(), Ok(&request), "skew {skew}: request {i}");
+            }
+            let stats = server.stats();
+            assert!(
+                stats.bad_msg_notifications.is_empty(),
+                "skew {skew}: inside the server's window, nothing refused: {stats:?}"
+            );
+            if skew > 30 {
+                assert_eq!(conn.auth().time_offset, skew, "skew {skew}: clock followed");
+            }
+        }
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_unreadable_answer_is_an_error_not_a_timeout() {
+    bounded(async {
+        let mut corrupt_gzip = tl_wire::GZIP_PACKED_ID.to_le_bytes().to_vec();
+        tl_wire::write_bytes(
+            &mut corrupt_gzip,
+            &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff],
+        );
+        let (addr, server) = start(Arc::new(move |_: &[u8]| Reply::Ok(corrupt_gzip.clone()))).await;
+        let (conn, _events) = Connection::connect(preshared(&server, addr, 50))
+            .await
+            .expect("connect");
+        let started = std::time::Instant::now();
+        let error = conn.invoke_raw(body("corrupt", 1)).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                InvokeError::Decode(tl_wire::DecodeError::BadGzip { .. })
+            ),
+            "{error:?}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5), "not a timeout");
+        assert_eq!(conn.status().pending, 0);
     })
     .await
 }

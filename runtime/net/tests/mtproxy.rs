@@ -10,11 +10,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use mtproto_crypto::{AuthKey, RsaPrivateKey};
-use mtproto_net::test_server::{echo, TestServer, TestServerConfig, TestServerHandle};
 use mtproto_net::{
     Backoff, ConfigError, ConnectConfig, Connection, MtProxySecret, NetError, NetEvent, StoredAuth,
     Transport,
 };
+use test_dc::{echo, TestServer, TestServerConfig, TestServerHandle};
 
 const DC: i32 = 10002;
 const KEY: [u8; 16] = *b"0123456789abcdef";

@@ -24,6 +24,15 @@ impl MsgIdKind {
     }
 }
 
+/// The Unix times a msg_id can carry: positive, and small enough that `time << 32` is an
+/// `i64`.
+pub const SERVER_TIME_RANGE: std::ops::RangeInclusive<i64> = 0..=(i32::MAX as i64);
+
+/// Seconds of a local clock reading, saturated into `i64`.
+fn local_secs(now: Duration) -> i64 {
+    i64::try_from(now.as_secs()).unwrap_or(i64::MAX)
+}
+
 /// Generates message ids from the caller's clock plus a correction learned from the server.
 ///
 /// `now` is the time since the Unix epoch on the local clock; the generator adds
@@ -49,26 +58,30 @@ impl MsgIdGenerator {
     /// server message id.
     ///
     /// Ids generated before were by the wrong clock (the server refused those ahead of its
-    /// time), so the next id follows the corrected clock even if that is lower.
+    /// time), so the next id follows the corrected clock even if that is lower. A server
+    /// time outside [`SERVER_TIME_RANGE`] (which no msg_id can carry) is clamped into it.
     pub fn sync_to_server_time(&mut self, now: Duration, server_unix_secs: i64) {
-        self.offset_secs = server_unix_secs - now.as_secs() as i64;
+        let server = server_unix_secs.clamp(*SERVER_TIME_RANGE.start(), *SERVER_TIME_RANGE.end());
+        self.offset_secs = server - local_secs(now);
         self.last = 0;
     }
 
     /// The server's time according to the local clock and the correction, in seconds.
     pub fn server_now(&self, now: Duration) -> i64 {
-        now.as_secs() as i64 + self.offset_secs
+        local_secs(now).saturating_add(self.offset_secs)
     }
 
     /// A fresh id of `kind`: strictly greater than every id this generator returned, with
     /// non-zero low 32 bits.
     pub fn next(&mut self, now: Duration, kind: MsgIdKind) -> i64 {
-        let secs = self.server_now(now);
+        let secs = self
+            .server_now(now)
+            .clamp(*SERVER_TIME_RANGE.start(), *SERVER_TIME_RANGE.end());
         let frac = (u64::from(now.subsec_nanos()) << 32) / 1_000_000_000;
         let mut id = (secs << 32) | (frac as i64);
         id = (id & !3) | kind.low_bits();
         if id <= self.last {
-            id = (self.last & !3) + 4 + kind.low_bits();
+            id = (self.last & !3).saturating_add(4) + kind.low_bits();
         }
         if id & 0xffff_ffff == kind.low_bits() {
             id += 4; // the low 32 bits of a message id are never zero
@@ -115,5 +128,20 @@ mod tests {
         // A clock going backwards still yields increasing ids.
         let earlier = g.next(Duration::from_secs(900), MsgIdKind::Client);
         assert!(earlier > id);
+    }
+
+    #[test]
+    fn server_times_no_msg_id_can_carry_are_clamped() {
+        let now = Duration::from_secs(1_700_000_000);
+        for (server, expected) in [(i64::MAX, i64::from(i32::MAX)), (-5, 0), (i64::MIN, 0)] {
+            let mut g = MsgIdGenerator::new();
+            g.sync_to_server_time(now, server);
+            assert_eq!(g.server_now(now), expected, "{server}");
+            let id = g.next(now, MsgIdKind::Client);
+            assert!(id > 0 && id % 4 == 0, "{server}: {id:#x}");
+            assert_eq!(msg_id_time(id), expected);
+            // Still strictly increasing at the edge.
+            assert!(g.next(now, MsgIdKind::Client) > id);
+        }
     }
 }

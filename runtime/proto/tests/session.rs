@@ -526,17 +526,14 @@ fn every_incoming_check_rejects_without_changing_state() {
         None,
     );
 
-    // 13: time window once synchronized: 31 s ahead, 301 s behind.
+    // 13: time window once synchronized: 301 s behind is refused. 31 s ahead is authentic
+    // and cannot be a replay (a replay is always behind): the client's clock is behind, so
+    // it follows the server's instead of refusing every answer.
     let ahead = craft(&update(server_id(31, 1)), SESSION_ID, AUTO, None);
-    rejected_without_change(
-        &mut fresh_client(),
-        &ahead,
-        SessionError::OutsideTimeWindow {
-            msg_id: server_id(31, 1),
-            skew: 31,
-        },
-        Some(&valid),
-    );
+    let mut c = fresh_client();
+    c.handle_packet(T0, &ahead).expect("ahead: accepted");
+    assert!(matches!(c.poll_event(), Some(Event::Update { .. })));
+    assert_eq!(c.time_offset(), 31, "the clock follows the server");
     let behind = craft(&update(server_id(-301, 1)), SESSION_ID, AUTO, None);
     rejected_without_change(
         &mut fresh_client(),
@@ -547,6 +544,37 @@ fn every_incoming_check_rejects_without_changing_state() {
         },
         Some(&valid),
     );
+    // seq_no parity: an update must be odd (content-related), an ack even.
+    let even_update = Message {
+        seq_no: 2,
+        ..update(id)
+    };
+    rejected_without_change(
+        &mut fresh_client(),
+        &craft(&even_update, SESSION_ID, AUTO, None),
+        SessionError::BadSeqNoParity {
+            msg_id: id,
+            seq_no: 2,
+            expected_odd: true,
+        },
+        Some(&valid),
+    );
+    let odd_ack = Message {
+        msg_id: id,
+        seq_no: 1,
+        body: enums::MsgsAck::from(types::MsgsAck { msg_ids: vec![4] }).to_bytes(),
+    };
+    rejected_without_change(
+        &mut fresh_client(),
+        &craft(&odd_ack, SESSION_ID, AUTO, None),
+        SessionError::BadSeqNoParity {
+            msg_id: id,
+            seq_no: 1,
+            expected_odd: false,
+        },
+        Some(&valid),
+    );
+
     // ... except bad_server_salt, which must get through to fix the clock or salt.
     let salt_fix = Message {
         msg_id: server_id(-301, 2),
@@ -634,7 +662,11 @@ fn service_messages_from_the_server() {
         .expect("msgs_state_info sent");
     let enums::MsgsStateInfo::MsgsStateInfo(info) = info;
     assert_eq!(info.req_msg_id, server_id(0, 2));
-    assert_eq!(info.info, vec![4, 1], "received / unknown");
+    assert_eq!(
+        info.info,
+        vec![4, 3],
+        "received / not received and newer than every id seen"
+    );
 
     // msg_detailed_info about an answer never received: the client asks for it.
     let detailed = Message {
@@ -979,4 +1011,287 @@ fn pings_and_salt_requests_are_acknowledged_by_their_answer_only() {
         !ids.contains(&types::MsgsAck::CONSTRUCTOR_ID),
         "no separate ack: {ids:x?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// Regression tests of the foundation review (each failed on f9a95b4).
+
+/// Runs a request through a client whose clock reads `client_now` and a server at `server_now`
+/// until it is answered; returns the client's events.
+fn exchange_with_clocks(p: &mut Pair, client_now: Duration, server_now: Duration) -> Vec<Event> {
+    for _ in 0..8 {
+        while let Some(packet) = p.client.poll_transmit(client_now, &mut p.rng) {
+            p.server.handle_packet(server_now, &packet).unwrap();
+        }
+        for (msg_id, body) in p.server_requests() {
+            p.server.respond(msg_id, &body);
+        }
+        let mut moved = false;
+        while let Some(packet) = p.server.poll_transmit(server_now, &mut p.rng) {
+            moved = true;
+            // A rejected packet is what the old client did with every answer here.
+            let _ = p.client.handle_packet(client_now, &packet);
+        }
+        if !moved {
+            break;
+        }
+    }
+    p.client_events()
+}
+
+#[test]
+fn clock_skews_inside_the_servers_window_still_get_answers() {
+    // The client believes its clock is synchronized (offset 0) but it is off by `skew`
+    // seconds. The server accepts its messages (300 s behind, 30 s ahead); the client must
+    // then accept the server's answers too, following the server's clock.
+    for skew in [-299i64, -120, -31, 29] {
+        let mut p = Pair::new(SessionConfig::default());
+        let client_now = Duration::from_secs((T0.as_secs() as i64 + skew) as u64);
+        let id = p.client.enqueue(request(1));
+        let events = exchange_with_clocks(&mut p, client_now, T0);
+        assert_eq!(
+            responses(&events),
+            vec![(id.0, Ok(request(1)))],
+            "skew {skew}: answered"
+        );
+        let id = p.client.enqueue(request(2));
+        let events = exchange_with_clocks(&mut p, client_now, T0);
+        assert_eq!(
+            responses(&events),
+            vec![(id.0, Ok(request(2)))],
+            "skew {skew}"
+        );
+        if skew < -30 {
+            assert_eq!(p.client.time_offset(), -skew, "skew {skew}: clock followed");
+        }
+    }
+}
+
+#[test]
+fn a_clock_stepped_back_mid_session_changes_nothing() {
+    let mut p = Pair::new(SessionConfig::default());
+    let id = p.client.enqueue(request(1));
+    assert_eq!(responses(&exchange_with_clocks(&mut p, T0, T0)).len(), 1);
+    let _ = id;
+    // The wall clock steps back two minutes (an NTP correction): the session keeps its time.
+    let stepped = T0 - Duration::from_secs(120);
+    let id = p.client.enqueue(request(2));
+    let events = exchange_with_clocks(&mut p, stepped, T0 + Duration::from_secs(1));
+    assert_eq!(responses(&events), vec![(id.0, Ok(request(2)))]);
+    assert_eq!(p.client.time_offset(), 0, "no resync was needed");
+}
+
+#[test]
+fn an_answer_that_cannot_be_read_ends_its_request_with_an_error() {
+    // A corrupt gzip_packed result, and an rpc_error whose message is not UTF-8.
+    let mut corrupt_gzip = wire::GZIP_PACKED_ID.to_le_bytes().to_vec();
+    tl_wire::write_bytes(
+        &mut corrupt_gzip,
+        &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff],
+    );
+    let mut bad_utf8 = wire::RPC_ERROR_ID.to_le_bytes().to_vec();
+    bad_utf8.extend_from_slice(&400i32.to_le_bytes());
+    tl_wire::write_bytes(&mut bad_utf8, &[0xff, 0xfe, b'A']);
+    for (what, answer) in [("gzip", corrupt_gzip), ("utf-8", bad_utf8)] {
+        let mut p = Pair::new(SessionConfig::default());
+        let id = p.client.enqueue(request(1));
+        p.client_to_server();
+        let (msg_id, _) = p.server_requests()[0];
+        p.server.respond(msg_id, &answer);
+        p.server_to_client();
+        let events = p.client_events();
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::BadAnswer { id: got, .. } if *got == id)),
+            "{what}: the caller hears of it: {events:?}"
+        );
+        assert_eq!(p.client.unanswered(), 0, "{what}: the request is over");
+    }
+}
+
+#[test]
+fn the_server_answers_msgs_state_req_itself() {
+    let mut p = Pair::new(SessionConfig::default());
+    let first = p.client.enqueue(request(1));
+    p.drive(echo);
+    let _ = first;
+    let known = p.sent.len();
+    // The client asks about a message the server got and one it never saw.
+    let received = {
+        let plain = mtproto_crypto::message::decrypt_v2_message(
+            &key(),
+            Direction::ClientToServer,
+            &p.sent[known - 1],
+        )
+        .unwrap();
+        plain.msg_id
+    };
+    let ask = enums::MsgsStateReq::from(types::MsgsStateReq {
+        msg_ids: vec![received, received + 4000],
+    })
+    .to_bytes();
+    p.client.enqueue(ask);
+    p.client_to_server();
+    assert!(
+        p.server_requests().is_empty(),
+        "a service message never reaches the application"
+    );
+    let packet = p.server.poll_transmit(p.now, &mut p.rng).unwrap();
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ServerToClient, &packet)
+            .unwrap();
+    let bodies = if wire::peek_id(&plain.body) == Some(wire::MSG_CONTAINER_ID) {
+        wire::parse_container(&plain.body)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect()
+    } else {
+        vec![plain.body]
+    };
+    let info = bodies
+        .iter()
+        .find_map(|b| enums::MsgsStateInfo::from_bytes(b).ok())
+        .expect("msgs_state_info, not an rpc_result");
+    let enums::MsgsStateInfo::MsgsStateInfo(info) = info;
+    assert_eq!(info.info, vec![4, 3], "received / not yet received");
+    assert!(bodies
+        .iter()
+        .all(|b| wire::peek_id(b) != Some(wire::RPC_RESULT_ID)));
+}
+
+/// A client packet built by hand (for checks the client role would never violate).
+fn client_packet(msg: &Message, rng: &mut ChaCha20Rng) -> Vec<u8> {
+    wire::seal(
+        &key(),
+        Direction::ClientToServer,
+        SALT,
+        SESSION_ID,
+        msg,
+        rng,
+    )
+}
+
+fn client_id(secs_from_t0: i64, n: i64) -> i64 {
+    ((T0.as_secs() as i64 + secs_from_t0) << 32) | (n * 4)
+}
+
+/// The bad_msg_notification codes in everything the server has to send.
+fn refusal_codes(server: &mut ServerSession, rng: &mut ChaCha20Rng) -> Vec<i32> {
+    let mut codes = Vec::new();
+    while let Some(packet) = server.poll_transmit(T0, rng) {
+        let plain =
+            mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ServerToClient, &packet)
+                .unwrap();
+        let bodies = match wire::parse_container(&plain.body) {
+            Ok(inner) => inner.into_iter().map(|m| m.body).collect(),
+            Err(_) => vec![plain.body],
+        };
+        for body in bodies {
+            if let Ok(enums::BadMsgNotification::BadMsgNotification(bad)) =
+                enums::BadMsgNotification::from_bytes(&body)
+            {
+                codes.push(bad.error_code);
+            }
+        }
+    }
+    codes
+}
+
+#[test]
+fn the_server_checks_seq_no_parity_and_the_messages_inside_containers() {
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    // A request with an even seq_no: 35 (odd expected); an ack with an odd one: 34.
+    let mut server = ServerSession::new(SessionConfig::default(), key(), SALT);
+    let even_request = Message {
+        msg_id: client_id(0, 1),
+        seq_no: 2,
+        body: request(1),
+    };
+    server
+        .handle_packet(T0, &client_packet(&even_request, &mut rng))
+        .unwrap();
+    let odd_ack = Message {
+        msg_id: client_id(0, 2),
+        seq_no: 3,
+        body: enums::MsgsAck::from(types::MsgsAck { msg_ids: vec![1] }).to_bytes(),
+    };
+    server
+        .handle_packet(T0, &client_packet(&odd_ack, &mut rng))
+        .unwrap();
+    assert!(
+        server.poll_event().is_none(),
+        "nothing reaches the application"
+    );
+    assert_eq!(refusal_codes(&mut server, &mut rng), vec![35, 34]);
+
+    // Inside a container: a message 301 s old (16), one 31 s ahead (17), one with the wrong
+    // parity (35), and a good one that gets through.
+    let mut server = ServerSession::new(SessionConfig::default(), key(), SALT);
+    let inner = vec![
+        Message {
+            msg_id: client_id(-301, 1),
+            seq_no: 1,
+            body: request(1),
+        },
+        Message {
+            msg_id: client_id(31, 2),
+            seq_no: 3,
+            body: request(2),
+        },
+        Message {
+            msg_id: client_id(0, 3),
+            seq_no: 4,
+            body: request(3),
+        },
+        Message {
+            msg_id: client_id(0, 4),
+            seq_no: 5,
+            body: request(4),
+        },
+    ];
+    let container = Message {
+        msg_id: client_id(0, 5),
+        seq_no: 6,
+        body: wire::build_container(&inner),
+    };
+    server
+        .handle_packet(T0, &client_packet(&container, &mut rng))
+        .unwrap();
+    let bodies: Vec<_> = std::iter::from_fn(|| server.poll_event())
+        .filter_map(|e| match e {
+            ServerEvent::Request { body, .. } => Some(body),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(bodies, vec![request(4)], "only the good message is served");
+    let mut codes = refusal_codes(&mut server, &mut rng);
+    codes.sort();
+    assert_eq!(codes, vec![16, 17, 35]);
+}
+
+#[test]
+fn the_client_checks_the_messages_inside_containers() {
+    let inner = vec![
+        // 301 s behind the synchronized clock.
+        update(server_id(-301, 1)),
+        // Content-related body with an even seq_no.
+        Message {
+            seq_no: 2,
+            ..update(server_id(0, 2))
+        },
+        // Good.
+        update(server_id(0, 3)),
+    ];
+    let container = Message {
+        msg_id: server_id(0, 4),
+        seq_no: 4,
+        body: wire::build_container(&inner),
+    };
+    let mut c = fresh_client();
+    c.handle_packet(T0, &craft(&container, SESSION_ID, AUTO, None))
+        .unwrap();
+    let updates: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
+    assert_eq!(updates.len(), 1, "only the good message: {updates:?}");
 }

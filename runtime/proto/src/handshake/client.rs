@@ -8,12 +8,13 @@ use mtproto_crypto::dh::{unwrap_with_hash, wrap_with_hash_random};
 use mtproto_crypto::keys::{self, DhGenAnswer};
 use mtproto_crypto::{AuthKey, DhParams, DhSecret, DhValue, PrimeCache, RsaPublicKey};
 use rand_core::CryptoRngCore;
-use tl_wire::{Deserialize, Serialize};
+use tl_wire::Serialize;
 use zeroize::Zeroizing;
 
 use super::{KexError, KeyExchangeOutcome, SecretNonce};
 use crate::msg_id::{MsgIdGenerator, MsgIdKind};
 use crate::plain;
+use crate::session::wire::decode;
 
 /// What the client needs to create a key.
 #[derive(Clone, Debug)]
@@ -132,7 +133,7 @@ impl ExpectResPq {
     ) -> Result<(ExpectServerDhParams, Vec<u8>), KexError> {
         let (_, body) = plain::unwrap(packet)?;
         let enums::ResPq::ResPq(res) =
-            enums::ResPq::from_bytes(body).map_err(KexError::decode("resPQ"))?;
+            decode::<enums::ResPq>(body).map_err(KexError::decode("resPQ"))?;
         if res.nonce != self.nonce {
             return Err(KexError::NonceMismatch { step: "resPQ" });
         }
@@ -212,8 +213,8 @@ impl ExpectServerDhParams {
         primes: &mut PrimeCache,
     ) -> Result<(ExpectDhGenAnswer, Vec<u8>), KexError> {
         let (_, body) = plain::unwrap(packet)?;
-        let answer = enums::ServerDhParams::from_bytes(body)
-            .map_err(KexError::decode("Server_DH_Params"))?;
+        let answer =
+            decode::<enums::ServerDhParams>(body).map_err(KexError::decode("Server_DH_Params"))?;
         let ok = match answer {
             enums::ServerDhParams::Ok(ok) => ok,
             enums::ServerDhParams::Fail(fail) => {
@@ -236,7 +237,7 @@ impl ExpectServerDhParams {
         let tmp = keys::tmp_aes_key_iv(&self.new_nonce, &self.server_nonce);
         let answer = Zeroizing::new(unwrap_with_hash(&ok.encrypted_answer, &tmp)?);
         let enums::ServerDhInnerData::ServerDhInnerData(inner) =
-            enums::ServerDhInnerData::from_bytes(&answer)
+            decode::<enums::ServerDhInnerData>(&answer)
                 .map_err(KexError::decode("server_DH_inner_data"))?;
         check_nonces(
             "server_DH_inner_data",
@@ -321,7 +322,7 @@ impl ExpectDhGenAnswer {
         rng: &mut impl CryptoRngCore,
     ) -> Result<DhGenStep, KexError> {
         let (_, body) = plain::unwrap(packet)?;
-        let answer = enums::SetClientDhParamsAnswer::from_bytes(body)
+        let answer = decode::<enums::SetClientDhParamsAnswer>(body)
             .map_err(KexError::decode("Set_client_DH_params_answer"))?;
         let want = (&self.round.nonce, &self.round.server_nonce);
         match answer {

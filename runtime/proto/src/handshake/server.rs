@@ -1,6 +1,6 @@
 //! The server role of the key exchange, for the test DC: accepts `req_pq` and `req_pq_multi`,
 //! every `p_q_inner_data` variant (also the legacy RSA scheme Telethon uses), temporary keys,
-//! and `dh_gen_retry` rounds. [`ServerQuirks`] make it misbehave on purpose so client checks can
+//! and `dh_gen_retry` rounds. `ServerQuirks` (feature `testing`) make it misbehave on purpose so client checks can
 //! be tested.
 
 use std::time::Duration;
@@ -15,6 +15,7 @@ use tl_wire::{Deserialize, Identifiable, Reader, Serialize};
 use super::{KexError, SecretNonce};
 use crate::msg_id::{MsgIdGenerator, MsgIdKind};
 use crate::plain;
+use crate::session::wire::decode;
 
 /// What the server side needs; shared by all connections and passed to each step.
 #[derive(Debug)]
@@ -23,11 +24,38 @@ pub struct ServerConfig {
     pub keys: Vec<RsaPrivateKey>,
     /// The Diffie-Hellman group.
     pub dh: DhParams,
-    /// Deliberate misbehaviour, for testing clients. `Default` is a correct server.
+    /// Deliberate misbehaviour, for testing clients (feature `testing` only). `Default` is a
+    /// correct server.
+    #[cfg(feature = "testing")]
     pub quirks: ServerQuirks,
 }
 
-/// Ways the test server can misbehave, each exercising one client check.
+impl ServerConfig {
+    /// A correct server with these keys and group.
+    pub fn new(keys: Vec<RsaPrivateKey>, dh: DhParams) -> Self {
+        Self {
+            keys,
+            dh,
+            #[cfg(feature = "testing")]
+            quirks: ServerQuirks::default(),
+        }
+    }
+}
+
+/// Whether a deliberate misbehaviour is on: always `false` without the `testing` feature, so
+/// a production build cannot misbehave.
+macro_rules! quirk {
+    ($config:expr, $name:ident) => {{
+        #[cfg(feature = "testing")]
+        let on = $config.quirks.$name;
+        #[cfg(not(feature = "testing"))]
+        let on = false;
+        on
+    }};
+}
+
+/// Ways the test server can misbehave, each exercising one client check (feature `testing`).
+#[cfg(feature = "testing")]
 #[derive(Clone, Debug, Default)]
 pub struct ServerQuirks {
     /// Answer `req_DH_params` with `server_DH_params_fail`.
@@ -129,12 +157,12 @@ impl ExpectReqPq {
             .map_err(KexError::decode("req_pq_multi"))?;
         let nonce = match id {
             functions::ReqPqMulti::CONSTRUCTOR_ID => {
-                functions::ReqPqMulti::from_bytes(body)
+                decode::<functions::ReqPqMulti>(body)
                     .map_err(KexError::decode("req_pq_multi"))?
                     .nonce
             }
             functions::ReqPq::CONSTRUCTOR_ID => {
-                functions::ReqPq::from_bytes(body)
+                decode::<functions::ReqPq>(body)
                     .map_err(KexError::decode("req_pq"))?
                     .nonce
             }
@@ -183,7 +211,9 @@ struct Inner {
 
 fn parse_inner(data: &[u8]) -> Option<Inner> {
     // The inner data is followed by random padding: read one object, ignore the rest.
-    let inner = enums::PQInnerData::deserialize(&mut Reader::new(data)).ok()?;
+    let inner =
+        enums::PQInnerData::deserialize(&mut Reader::with_limits(data, tl_wire::Limits::NO_GZIP))
+            .ok()?;
     // Every variant has the same first six fields; `dc` and `expires_in` vary.
     macro_rules! inner {
         ($i:expr, $dc:expr, $expires_in:expr) => {
@@ -226,7 +256,7 @@ impl ExpectReqDhParams {
     ) -> Result<DhParamsStep, KexError> {
         let (_, body) = plain::unwrap(packet)?;
         let req =
-            functions::ReqDhParams::from_bytes(body).map_err(KexError::decode("req_DH_params"))?;
+            decode::<functions::ReqDhParams>(body).map_err(KexError::decode("req_DH_params"))?;
         if req.nonce != self.nonce {
             return Err(KexError::NonceMismatch {
                 step: "req_DH_params",
@@ -274,7 +304,7 @@ impl ExpectReqDhParams {
             return Err(KexError::WrongFactors);
         }
         let mut msg_ids = self.msg_ids;
-        if config.quirks.refuse_dh_params {
+        if quirk!(config, refuse_dh_params) {
             let fail: enums::ServerDhParams = types::ServerDhParamsFail {
                 nonce: self.nonce,
                 server_nonce: self.server_nonce,
@@ -285,7 +315,7 @@ impl ExpectReqDhParams {
             return Ok(DhParamsStep::Refused(packet));
         }
         let (secret, mut g_a) = config.dh.generate_secret(rng, DhValue::GA)?;
-        if config.quirks.bad_g_a {
+        if quirk!(config, bad_g_a) {
             g_a = [0u8; 256];
             g_a[255] = 1;
         }
@@ -300,7 +330,7 @@ impl ExpectReqDhParams {
         .into();
         let tmp = keys::tmp_aes_key_iv(&inner.new_nonce, &self.server_nonce);
         let mut encrypted_answer = wrap_with_hash_random(&answer.to_bytes(), &tmp, rng);
-        if config.quirks.corrupt_answer_hash {
+        if quirk!(config, corrupt_answer_hash) {
             // IGE propagates a flipped bit to every later block, so no prefix hashes right.
             encrypted_answer[0] ^= 1;
         }
@@ -340,7 +370,7 @@ impl ExpectSetClientDhParams {
         now: Duration,
     ) -> Result<DhGenStep, KexError> {
         let (_, body) = plain::unwrap(packet)?;
-        let req = functions::SetClientDhParams::from_bytes(body)
+        let req = decode::<functions::SetClientDhParams>(body)
             .map_err(KexError::decode("set_client_DH_params"))?;
         if req.nonce != self.nonce {
             return Err(KexError::NonceMismatch {
@@ -354,7 +384,7 @@ impl ExpectSetClientDhParams {
         }
         let data = unwrap_with_hash(&req.encrypted_data, &self.tmp)?;
         let enums::ClientDhInnerData::ClientDhInnerData(inner) =
-            enums::ClientDhInnerData::from_bytes(&data)
+            decode::<enums::ClientDhInnerData>(&data)
                 .map_err(KexError::decode("client_DH_inner_data"))?;
         if inner.nonce != self.nonce {
             return Err(KexError::NonceMismatch {
@@ -375,14 +405,14 @@ impl ExpectSetClientDhParams {
         let auth_key = config.dh.auth_key(&self.secret, &inner.g_b, DhValue::GB)?;
         let hash = |answer| keys::new_nonce_hash(&self.new_nonce, answer, &auth_key);
         let (nonce, server_nonce) = (self.nonce, self.server_nonce);
-        let answer: enums::SetClientDhParamsAnswer = if config.quirks.fail_dh_gen {
+        let answer: enums::SetClientDhParamsAnswer = if quirk!(config, fail_dh_gen) {
             types::DhGenFail {
                 nonce,
                 server_nonce,
                 new_nonce_hash3: hash(DhGenAnswer::Fail),
             }
             .into()
-        } else if config.quirks.retry_once && !self.retried {
+        } else if quirk!(config, retry_once) && !self.retried {
             types::DhGenRetry {
                 nonce,
                 server_nonce,
@@ -391,7 +421,7 @@ impl ExpectSetClientDhParams {
             .into()
         } else {
             let mut new_nonce_hash1 = hash(DhGenAnswer::Ok);
-            if config.quirks.corrupt_new_nonce_hash {
+            if quirk!(config, corrupt_new_nonce_hash) {
                 new_nonce_hash1[0] ^= 1;
             }
             types::DhGenOk {

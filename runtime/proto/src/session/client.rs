@@ -7,7 +7,7 @@ use crate::schema::{enums, functions, types};
 use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;
-use tl_wire::{Deserialize, Identifiable, Serialize};
+use tl_wire::{DecodeError, Identifiable, Serialize};
 
 use super::replay::{ReplayVerdict, ReplayWindow};
 use super::wire::{self, Message, RpcError};
@@ -45,6 +45,14 @@ pub enum Event {
         id: RequestId,
         /// The last refusal.
         reason: ResendReason,
+    },
+    /// The answer to a request came but cannot be read (a corrupt `gzip_packed`, an
+    /// `rpc_error` whose message is not UTF-8, ...). The request is over: it is not resent.
+    BadAnswer {
+        /// The request.
+        id: RequestId,
+        /// What was wrong with the answer.
+        error: DecodeError,
     },
     /// A request was sent again (after a reconnect or a `bad_msg_notification`).
     Resent {
@@ -107,7 +115,13 @@ pub const MAX_REFUSALS: u32 = 5;
 /// Polling order for a driver: after every input ([`Session::handle_packet`],
 /// [`Session::handle_timeout`], [`Session::enqueue`]), call [`Session::poll_transmit`] until
 /// it returns `None`, then drain [`Session::poll_event`], then sleep until
-/// [`Session::poll_timeout`]. Time must not go backwards; extra timeout calls are harmless.
+/// [`Session::poll_timeout`]. Extra timeout calls are harmless. Time should not go
+/// backwards; if the caller's clock steps back, the session holds its time at the latest
+/// value it saw until the clock catches up.
+///
+/// Clock: the session follows the server's clock (from the key exchange, `bad_msg` 16/17,
+/// and any authenticated server message more than 30 s ahead of it, which cannot be a
+/// replay); authenticated messages more than 300 s behind it are refused.
 pub struct Session {
     config: SessionConfig,
     auth_key: AuthKey,
@@ -130,6 +144,8 @@ pub struct Session {
     ping_id: i64,
     salts_requested: bool,
     new_session_needed: bool,
+    /// The latest `now` seen: time never goes backwards inside the session.
+    last_now: Duration,
 }
 
 impl std::fmt::Debug for Session {
@@ -177,7 +193,14 @@ impl Session {
             ping_id: 0,
             salts_requested: false,
             new_session_needed: false,
+            last_now: Duration::ZERO,
         }
+    }
+
+    /// `now`, or the latest time seen if the caller's clock stepped back.
+    fn observe(&mut self, now: Duration) -> Duration {
+        self.last_now = self.last_now.max(now);
+        self.last_now
     }
 
     /// This session's id.
@@ -287,6 +310,7 @@ impl Session {
     /// Queues a keepalive `ping_delay_disconnect` when its time has come, and
     /// `get_future_salts` when the known salts run low.
     pub fn handle_timeout(&mut self, now: Duration) {
+        let now = self.observe(now);
         match self.next_ping {
             None => self.next_ping = Some(now + self.config.ping_interval),
             Some(at) if now >= at => {
@@ -339,6 +363,7 @@ impl Session {
         now: Duration,
         rng: &mut impl CryptoRngCore,
     ) -> Option<Vec<u8>> {
+        let now = self.observe(now);
         if self.new_session_needed {
             self.start_new_session(rng);
         }
@@ -443,6 +468,7 @@ impl Session {
     /// changed (security guidelines items 8 to 14; the caller should drop the connection on
     /// [`SessionError::Decrypt`] and may ignore the others).
     pub fn handle_packet(&mut self, now: Duration, packet: &[u8]) -> Result<(), SessionError> {
+        let now = self.observe(now);
         let msg = decrypt_v2_message(&self.auth_key, Direction::ServerToClient, packet)
             .map_err(|_| SessionError::Decrypt)?;
         if msg.session_id != self.session_id {
@@ -451,18 +477,32 @@ impl Session {
                 got: msg.session_id,
             });
         }
-        self.check_server_msg_id(now, msg.msg_id, &msg.body)?;
-        self.replay.insert(msg.msg_id);
-        self.process(now, msg.into(), true);
+        let resync = self.check_server_msg_id(now, msg.msg_id, &msg.body)?;
+        let msg = Message::from(msg);
+        // A gzip_packed body is checked once unpacked, in `process`.
+        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body) {
+            return Err(SessionError::BadSeqNoParity {
+                msg_id: msg.msg_id,
+                seq_no: msg.seq_no,
+                expected_odd,
+            });
+        }
+        self.accept_msg_id(now, msg.msg_id, resync);
+        let mut budget = self.config.max_inflated;
+        self.process(now, msg, true, &mut budget);
         Ok(())
     }
 
+    /// Checks a server msg_id (parity, replay window, time window). `Ok(true)` means the
+    /// message is authentic but more than 30 s ahead of our idea of the server's clock: our
+    /// clock is behind, so follow the server's (a replayed message is always behind, never
+    /// ahead).
     fn check_server_msg_id(
         &self,
         now: Duration,
         msg_id: i64,
         body: &[u8],
-    ) -> Result<(), SessionError> {
+    ) -> Result<bool, SessionError> {
         if msg_id & 1 != 1 {
             return Err(SessionError::BadMsgIdParity { msg_id });
         }
@@ -475,34 +515,60 @@ impl Session {
             wire::peek_id(body),
             Some(types::BadServerSalt::CONSTRUCTOR_ID | types::BadMsgNotification::CONSTRUCTOR_ID)
         );
-        if self.time_synced && !exempt {
-            let skew = msg_id_time(msg_id) - self.msg_ids.server_now(now);
-            if !(-300..=30).contains(&skew) {
-                return Err(SessionError::OutsideTimeWindow { msg_id, skew });
-            }
+        if !self.time_synced || exempt {
+            return Ok(false);
         }
-        Ok(())
+        let skew = msg_id_time(msg_id) - self.msg_ids.server_now(now);
+        if skew < -300 {
+            return Err(SessionError::OutsideTimeWindow { msg_id, skew });
+        }
+        Ok(skew > 30)
     }
 
-    /// Processes one authenticated message (top-level, or inside a container).
-    fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
-        if msg.is_content_related() {
-            self.acks.push(msg.msg_id);
+    /// Records an accepted msg_id, following its clock when it was ahead of ours.
+    fn accept_msg_id(&mut self, now: Duration, msg_id: i64, resync: bool) {
+        if resync {
+            tracing::info!(
+                skew = msg_id_time(msg_id) - self.msg_ids.server_now(now),
+                "the server's clock is ahead of ours: following it"
+            );
+            self.msg_ids.sync_to_server_time(now, msg_id_time(msg_id));
         }
-        let body = match wire::unpack(&msg.body, self.config.max_inflated) {
+        self.replay.insert(msg_id);
+    }
+
+    /// Processes one authenticated message (top-level, or inside a container). `budget` is
+    /// what the packet may still inflate (`SessionConfig::max_inflated` for all of it).
+    fn process(&mut self, now: Duration, msg: Message, top_level: bool, budget: &mut usize) {
+        let body = match wire::unpack(&msg.body, budget, self.config.max_inflated) {
             Ok(b) => b.into_owned(),
             Err(e) => {
+                if msg.is_content_related() {
+                    self.acks.push(msg.msg_id);
+                }
                 tracing::warn!(msg_id = msg.msg_id, error = %e, "dropping a gzip_packed message");
                 return;
             }
         };
+        if let Some(expected_odd) = wire::parity_violation(&msg, &body) {
+            tracing::warn!(
+                msg_id = msg.msg_id,
+                seq_no = msg.seq_no,
+                expected_odd,
+                "dropping a message whose seq_no has the wrong parity"
+            );
+            return;
+        }
+        if msg.is_content_related() {
+            self.acks.push(msg.msg_id);
+        }
         let Some(id) = wire::peek_id(&body) else {
             tracing::warn!(msg_id = msg.msg_id, "dropping an empty message");
             return;
         };
         let result = match id {
-            wire::MSG_CONTAINER_ID if top_level => self.on_container(now, &body),
-            wire::RPC_RESULT_ID => self.on_rpc_result(&body),
+            wire::MSG_CONTAINER_ID if top_level => self.on_container(now, &body, budget),
+            wire::RPC_RESULT_ID => self.on_rpc_result(&body, budget),
             types::MsgsAck::CONSTRUCTOR_ID => Ok(()),
             types::BadServerSalt::CONSTRUCTOR_ID => self.on_bad_server_salt(&body),
             types::BadMsgNotification::CONSTRUCTOR_ID => self.on_bad_msg(now, msg.msg_id, &body),
@@ -525,44 +591,56 @@ impl Session {
         }
     }
 
-    fn on_container(&mut self, now: Duration, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+    /// The messages of a container get the checks of a top-level message (msg_id parity,
+    /// replay and time windows; seq_no parity in `process`); a failing one is dropped alone.
+    fn on_container(
+        &mut self,
+        now: Duration,
+        body: &[u8],
+        budget: &mut usize,
+    ) -> Result<(), DecodeError> {
         for inner in wire::parse_container(body)? {
-            if inner.msg_id & 1 != 1 || self.replay.check(inner.msg_id) != ReplayVerdict::Fresh {
-                tracing::warn!(
-                    msg_id = inner.msg_id,
-                    "dropping a bad or repeated message in a container"
-                );
-                continue;
+            match self.check_server_msg_id(now, inner.msg_id, &inner.body) {
+                Ok(resync) => self.accept_msg_id(now, inner.msg_id, resync),
+                Err(error) => {
+                    tracing::warn!(msg_id = inner.msg_id, %error, "dropping a message of a container");
+                    continue;
+                }
             }
-            self.replay.insert(inner.msg_id);
-            self.process(now, inner, false);
+            self.process(now, inner, false, budget);
         }
         Ok(())
     }
 
-    fn on_rpc_result(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+    /// Routes an `rpc_result` to its request. Once the request is known, it always ends:
+    /// with its answer, its RPC error, or [`Event::BadAnswer`] when the result cannot be read.
+    fn on_rpc_result(&mut self, body: &[u8], budget: &mut usize) -> Result<(), DecodeError> {
         let (req_msg_id, result) = wire::parse_rpc_result(body)?;
         let Some(req) = self.pending.remove(&req_msg_id) else {
             tracing::debug!(req_msg_id, "answer to an unknown or cancelled request");
             return Ok(());
         };
-        let result = wire::unpack(result, self.config.max_inflated)?;
-        let answer = if wire::peek_id(&result) == Some(wire::RPC_ERROR_ID) {
-            Err(RpcError::parse(&result)?)
-        } else {
-            Ok(result.into_owned())
-        };
-        match req.purpose {
-            Purpose::App(id) => self
-                .events
-                .push_back(Event::Response { id, result: answer }),
-            Purpose::FutureSalts => {
+        let answer = wire::unpack(result, budget, self.config.max_inflated).and_then(|result| {
+            if wire::peek_id(&result) == Some(wire::RPC_ERROR_ID) {
+                RpcError::parse(&result).map(Err)
+            } else {
+                Ok(Ok(result.into_owned()))
+            }
+        });
+        match (req.purpose, answer) {
+            (Purpose::App(id), Ok(result)) => {
+                self.events.push_back(Event::Response { id, result });
+            }
+            (Purpose::App(id), Err(error)) => {
+                self.events.push_back(Event::BadAnswer { id, error });
+            }
+            (Purpose::FutureSalts, answer) => {
                 self.salts_requested = false;
-                if let Ok(body) = answer {
+                if let Ok(Ok(body)) = answer {
                     self.on_future_salts(&body)?;
                 }
             }
-            Purpose::Ping | Purpose::Service => {}
+            (Purpose::Ping | Purpose::Service, _) => {}
         }
         Ok(())
     }
@@ -595,9 +673,9 @@ impl Session {
         }
     }
 
-    fn on_bad_server_salt(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
+    fn on_bad_server_salt(&mut self, body: &[u8]) -> Result<(), DecodeError> {
         let enums::BadMsgNotification::BadServerSalt(bad) =
-            enums::BadMsgNotification::from_bytes(body)?
+            wire::decode::<enums::BadMsgNotification>(body)?
         else {
             return Ok(());
         };
@@ -612,9 +690,9 @@ impl Session {
         now: Duration,
         server_msg_id: i64,
         body: &[u8],
-    ) -> Result<(), tl_wire::DecodeError> {
+    ) -> Result<(), DecodeError> {
         let enums::BadMsgNotification::BadMsgNotification(bad) =
-            enums::BadMsgNotification::from_bytes(body)?
+            wire::decode::<enums::BadMsgNotification>(body)?
         else {
             return Ok(());
         };
@@ -636,8 +714,8 @@ impl Session {
         Ok(())
     }
 
-    fn on_new_session(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let enums::NewSession::Created(new) = enums::NewSession::from_bytes(body)?;
+    fn on_new_session(&mut self, body: &[u8]) -> Result<(), DecodeError> {
+        let enums::NewSession::Created(new) = wire::decode::<enums::NewSession>(body)?;
         self.salt = new.server_salt;
         self.events.push_back(Event::NewSession {
             first_msg_id: new.first_msg_id,
@@ -645,8 +723,8 @@ impl Session {
         Ok(())
     }
 
-    fn on_pong(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let enums::Pong::Pong(pong) = enums::Pong::from_bytes(body)?;
+    fn on_pong(&mut self, body: &[u8]) -> Result<(), DecodeError> {
+        let enums::Pong::Pong(pong) = wire::decode::<enums::Pong>(body)?;
         // `pong` comes bare, not in rpc_result: it answers the ping with that msg_id, whether
         // the session's own keepalive or an application's `ping`.
         match self.pending.get(&pong.msg_id).map(|r| r.purpose) {
@@ -665,8 +743,8 @@ impl Session {
         Ok(())
     }
 
-    fn on_future_salts(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let enums::FutureSalts::FutureSalts(salts) = enums::FutureSalts::from_bytes(body)?;
+    fn on_future_salts(&mut self, body: &[u8]) -> Result<(), DecodeError> {
+        let enums::FutureSalts::FutureSalts(salts) = wire::decode::<enums::FutureSalts>(body)?;
         if let Some(req) = self.pending.get(&salts.req_msg_id) {
             if req.purpose == Purpose::FutureSalts {
                 self.pending.remove(&salts.req_msg_id);
@@ -677,8 +755,8 @@ impl Session {
         Ok(())
     }
 
-    fn on_detailed_info(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let answer_msg_id = match enums::MsgDetailedInfo::from_bytes(body)? {
+    fn on_detailed_info(&mut self, body: &[u8]) -> Result<(), DecodeError> {
+        let answer_msg_id = match wire::decode::<enums::MsgDetailedInfo>(body)? {
             enums::MsgDetailedInfo::MsgDetailedInfo(i) => i.answer_msg_id,
             enums::MsgDetailedInfo::MsgNewDetailedInfo(i) => i.answer_msg_id,
         };
@@ -695,13 +773,13 @@ impl Session {
         Ok(())
     }
 
-    fn on_state_req(&mut self, msg_id: i64, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let enums::MsgsStateReq::MsgsStateReq(req) = enums::MsgsStateReq::from_bytes(body)?;
-        // One byte per id: 4 = received, 1 = nothing is known about it.
+    fn on_state_req(&mut self, msg_id: i64, body: &[u8]) -> Result<(), DecodeError> {
+        let enums::MsgsStateReq::MsgsStateReq(req) = wire::decode::<enums::MsgsStateReq>(body)?;
+        // One byte per id (see `ReplayWindow::state_of`).
         let info: Vec<u8> = req
             .msg_ids
             .iter()
-            .map(|id| if self.replay.contains(*id) { 4 } else { 1 })
+            .map(|id| self.replay.state_of(*id))
             .collect();
         let body = enums::MsgsStateInfo::from(types::MsgsStateInfo {
             req_msg_id: msg_id,
@@ -712,8 +790,8 @@ impl Session {
         Ok(())
     }
 
-    fn on_resend_req(&mut self, body: &[u8]) -> Result<(), tl_wire::DecodeError> {
-        let ids = match enums::MsgResendReq::from_bytes(body)? {
+    fn on_resend_req(&mut self, body: &[u8]) -> Result<(), DecodeError> {
+        let ids = match wire::decode::<enums::MsgResendReq>(body)? {
             enums::MsgResendReq::MsgResendReq(r) => r.msg_ids,
             enums::MsgResendReq::MsgResendAnsReq(r) => r.msg_ids,
         };

@@ -25,6 +25,17 @@ pub enum SessionError {
         /// The id.
         msg_id: i64,
     },
+    /// The seq_no parity does not match the message: acknowledgements and containers must
+    /// be even (not content-related), requests, answers and updates odd.
+    #[error("msg_id {msg_id:#x} has seq_no {seq_no}, expected an {} one", if *expected_odd { "odd" } else { "even" })]
+    BadSeqNoParity {
+        /// The message id.
+        msg_id: i64,
+        /// Its seq_no.
+        seq_no: i32,
+        /// Whether an odd (content-related) seq_no was expected.
+        expected_odd: bool,
+    },
     /// The message id was already received.
     #[error("msg_id {msg_id:#x} was already received (replay)")]
     Replayed {
@@ -37,7 +48,8 @@ pub enum SessionError {
         /// The id.
         msg_id: i64,
     },
-    /// The message id is more than 30 s ahead of or 300 s behind the synchronized clock.
+    /// The message id is more than 300 s behind the synchronized clock (a message more than
+    /// 30 s ahead of it is authentic and moves the clock instead).
     #[error("msg_id {msg_id:#x} is outside the time window ({skew} s from now)")]
     OutsideTimeWindow {
         /// The id.

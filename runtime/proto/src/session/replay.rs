@@ -61,6 +61,21 @@ impl ReplayWindow {
     pub fn contains(&self, msg_id: i64) -> bool {
         self.set.contains(&msg_id)
     }
+
+    /// What this side can say of `msg_id` in a `msgs_state_info` (low bits of its byte):
+    /// 4 received; 1 nothing known (older than the window); 3 not received and newer than
+    /// every id seen; 2 not received though inside the window.
+    pub fn state_of(&self, msg_id: i64) -> u8 {
+        if self.set.contains(&msg_id) {
+            return 4;
+        }
+        match (self.ids.first(), self.ids.last()) {
+            (Some(&oldest), _) if msg_id < oldest => 1,
+            (_, Some(&newest)) if msg_id > newest => 3,
+            (None, None) => 3,
+            _ => 2,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::schema::{enums, functions, types};
 use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;
-use tl_wire::{Deserialize, Identifiable, Serialize};
+use tl_wire::{Identifiable, Serialize};
 
 use super::replay::{ReplayVerdict, ReplayWindow};
 use super::wire::{self, Message, RpcError};
@@ -58,6 +58,8 @@ pub struct ServerSession {
     refusals: VecDeque<(i64, Vec<u8>)>,
     acks: Vec<i64>,
     events: VecDeque<ServerEvent>,
+    /// The latest `now` seen: time never goes backwards inside the session.
+    last_now: Duration,
 }
 
 impl std::fmt::Debug for ServerSession {
@@ -85,7 +87,14 @@ impl ServerSession {
             refusals: VecDeque::new(),
             acks: Vec::new(),
             events: VecDeque::new(),
+            last_now: Duration::ZERO,
         }
+    }
+
+    /// `now`, or the latest time seen if the caller's clock stepped back.
+    fn observe(&mut self, now: Duration) -> Duration {
+        self.last_now = self.last_now.max(now);
+        self.last_now
     }
 
     /// The salt clients must use; changing it makes the next client message get a
@@ -137,9 +146,10 @@ impl ServerSession {
     }
 
     /// Decrypts and checks a client packet, answers service messages, and queues events for
-    /// requests. Client mistakes that the protocol reports (salt, time, ids) are answered with
-    /// `bad_server_salt`/`bad_msg_notification` and return `Ok`.
+    /// requests. Client mistakes that the protocol reports (salt, time, ids, seq_no parity)
+    /// are answered with `bad_server_salt`/`bad_msg_notification` and return `Ok`.
     pub fn handle_packet(&mut self, now: Duration, packet: &[u8]) -> Result<(), SessionError> {
+        let now = self.observe(now);
         let msg = decrypt_v2_message(&self.auth_key, Direction::ClientToServer, packet)
             .map_err(|_| SessionError::Decrypt)?;
         match self.replay.check(msg.msg_id) {
@@ -161,21 +171,33 @@ impl ServerSession {
             self.refusals.push_back((msg.session_id, bad.to_bytes()));
             return Ok(());
         }
-        if self.session_id != Some(msg.session_id) {
-            self.session_id = Some(msg.session_id);
+        let session_id = msg.session_id;
+        let msg = Message::from(msg);
+        // A gzip_packed body is checked once unpacked, in `process`.
+        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body) {
+            self.bad_msg(
+                session_id,
+                msg.msg_id,
+                msg.seq_no,
+                parity_code(expected_odd),
+            );
+            return Ok(());
+        }
+        if self.session_id != Some(session_id) {
+            self.session_id = Some(session_id);
             self.seq = wire::SeqNo::default();
             let created = enums::NewSession::from(types::NewSessionCreated {
                 first_msg_id: msg.msg_id,
-                unique_id: msg.session_id ^ msg.msg_id,
+                unique_id: session_id ^ msg.msg_id,
                 server_salt: self.salt,
             });
             self.push(created.to_bytes(), true, MsgIdKind::ServerOther);
-            self.events.push_back(ServerEvent::NewSession {
-                session_id: msg.session_id,
-            });
+            self.events
+                .push_back(ServerEvent::NewSession { session_id });
         }
         self.replay.insert(msg.msg_id);
-        self.process(now, msg.into(), true);
+        let mut budget = self.config.max_inflated;
+        self.process(now, msg, true, &mut budget);
         Ok(())
     }
 
@@ -203,34 +225,50 @@ impl ServerSession {
         self.refusals.push_back((session_id, bad.to_bytes()));
     }
 
-    fn process(&mut self, now: Duration, msg: Message, top_level: bool) {
+    /// Processes one accepted message (top-level, or inside a container). `budget` is what
+    /// the packet may still inflate (`SessionConfig::max_inflated` for all of it).
+    fn process(&mut self, now: Duration, msg: Message, top_level: bool, budget: &mut usize) {
         let session_id = self.session_id.unwrap_or_default();
-        // Pings and salt requests are acknowledged by their answer (`pong`, `future_salts`,
-        // which come bare); a separate ack would reach the client before the answer.
-        let answered_bare = matches!(
-            wire::peek_id(&msg.body),
+        let body = match wire::unpack(&msg.body, budget, self.config.max_inflated) {
+            Ok(b) => b.into_owned(),
+            Err(error) => {
+                tracing::warn!(msg_id = msg.msg_id, %error, "dropping a gzip_packed client message");
+                return;
+            }
+        };
+        if let Some(expected_odd) = wire::parity_violation(&msg, &body) {
+            self.bad_msg(
+                session_id,
+                msg.msg_id,
+                msg.seq_no,
+                parity_code(expected_odd),
+            );
+            return;
+        }
+        let id = wire::peek_id(&body);
+        // Pings, salt and state requests are acknowledged by their answer (`pong`,
+        // `future_salts`, `msgs_state_info`); a separate ack would reach the client first.
+        let answered_itself = matches!(
+            id,
             Some(
                 functions::Ping::CONSTRUCTOR_ID
                     | functions::PingDelayDisconnect::CONSTRUCTOR_ID
                     | functions::GetFutureSalts::CONSTRUCTOR_ID
+                    | types::MsgsStateReq::CONSTRUCTOR_ID
             )
         );
-        if msg.is_content_related() && !answered_bare {
+        if msg.is_content_related() && !answered_itself {
             self.acks.push(msg.msg_id);
         }
-        let body = match wire::unpack(&msg.body, self.config.max_inflated) {
-            Ok(b) => b.into_owned(),
-            Err(_) => return,
-        };
-        let result = match wire::peek_id(&body) {
+        let result = match id {
             Some(wire::MSG_CONTAINER_ID) if top_level => {
                 wire::parse_container(&body).map(|inner| {
                     for m in inner {
-                        if m.msg_id % 4 != 0 {
-                            self.bad_msg(session_id, m.msg_id, m.seq_no, 18);
+                        if let Some(code) = self.msg_id_problem(now, m.msg_id) {
+                            self.bad_msg(session_id, m.msg_id, m.seq_no, code);
                         } else if self.replay.check(m.msg_id) == ReplayVerdict::Fresh {
                             self.replay.insert(m.msg_id);
-                            self.process(now, m, false);
+                            self.process(now, m, false, budget);
                         }
                     }
                 })
@@ -241,19 +279,23 @@ impl ServerSession {
             }
             Some(types::MsgsAck::CONSTRUCTOR_ID | types::MsgResendReq::CONSTRUCTOR_ID) => Ok(()),
             Some(types::MsgsStateInfo::CONSTRUCTOR_ID) => Ok(()),
+            Some(types::MsgsStateReq::CONSTRUCTOR_ID) => wire::decode::<enums::MsgsStateReq>(&body)
+                .map(|enums::MsgsStateReq::MsgsStateReq(req)| {
+                    self.state_info(msg.msg_id, &req.msg_ids)
+                }),
             Some(functions::Ping::CONSTRUCTOR_ID) => {
-                functions::Ping::from_bytes(&body).map(|p| self.pong(msg.msg_id, p.ping_id))
+                wire::decode::<functions::Ping>(&body).map(|p| self.pong(msg.msg_id, p.ping_id))
             }
             Some(functions::PingDelayDisconnect::CONSTRUCTOR_ID) => {
-                functions::PingDelayDisconnect::from_bytes(&body)
+                wire::decode::<functions::PingDelayDisconnect>(&body)
                     .map(|p| self.pong(msg.msg_id, p.ping_id))
             }
             Some(functions::GetFutureSalts::CONSTRUCTOR_ID) => {
-                functions::GetFutureSalts::from_bytes(&body)
+                wire::decode::<functions::GetFutureSalts>(&body)
                     .map(|g| self.future_salts(now, msg.msg_id, g.num))
             }
             Some(functions::DestroySession::CONSTRUCTOR_ID) => {
-                functions::DestroySession::from_bytes(&body).map(|d| {
+                wire::decode::<functions::DestroySession>(&body).map(|d| {
                     let answer = enums::DestroySessionRes::from(types::DestroySessionNone {
                         session_id: d.session_id,
                     });
@@ -272,6 +314,14 @@ impl ServerSession {
         if let Err(e) = result {
             tracing::warn!(msg_id = msg.msg_id, error = %e, "dropping a malformed client message");
         }
+    }
+
+    /// Answers `msgs_state_req` itself, as a service message (never a request for the
+    /// application): one byte per id, from what the replay window knows.
+    fn state_info(&mut self, req_msg_id: i64, msg_ids: &[i64]) {
+        let info = msg_ids.iter().map(|id| self.replay.state_of(*id)).collect();
+        let answer = enums::MsgsStateInfo::from(types::MsgsStateInfo { req_msg_id, info });
+        self.push(answer.to_bytes(), false, MsgIdKind::ServerReply);
     }
 
     fn pong(&mut self, msg_id: i64, ping_id: i64) {
@@ -310,6 +360,7 @@ impl ServerSession {
         now: Duration,
         rng: &mut impl CryptoRngCore,
     ) -> Option<Vec<u8>> {
+        let now = self.observe(now);
         if let Some((session_id, body)) = self.refusals.pop_front() {
             let msg = Message {
                 msg_id: self.msg_ids.next(now, MsgIdKind::ServerReply),
@@ -374,5 +425,15 @@ impl ServerSession {
             &outer,
             rng,
         ))
+    }
+}
+
+/// The `bad_msg_notification` code for a seq_no of the wrong parity: 35 when an odd one was
+/// expected (a content-related message), 34 when an even one was.
+fn parity_code(expected_odd: bool) -> i32 {
+    if expected_odd {
+        35
+    } else {
+        34
     }
 }

@@ -4,7 +4,9 @@
 use mtproto_crypto::message::{encrypt_v2, DecryptedMessage};
 use mtproto_crypto::{AuthKey, Direction};
 use rand_core::CryptoRngCore;
-use tl_wire::{DecodeError, Reader, Serialize};
+use tl_wire::{DecodeError, Deserialize, Identifiable, Limits, Reader, Serialize};
+
+use crate::schema::types;
 
 /// `msg_container#73f1f8dc messages:vector<%Message> = MessageContainer;`
 pub const MSG_CONTAINER_ID: u32 = 0x73f1_f8dc;
@@ -184,17 +186,59 @@ pub fn plaintext(salt: i64, session_id: i64, msg: &Message) -> Vec<u8> {
     out
 }
 
-/// Unwraps `gzip_packed` around `body` if present (either framing), capped at `limit` bytes.
-pub fn unpack(body: &[u8], limit: usize) -> Result<std::borrow::Cow<'_, [u8]>, DecodeError> {
+/// Unwraps `gzip_packed` around `body` if present (either framing). What it inflates is
+/// taken from `budget`, the bytes one incoming packet may still inflate to (all its
+/// messages and layers together); more is [`DecodeError::InflatedTooLarge`] with `limit`.
+pub fn unpack<'a>(
+    body: &'a [u8],
+    budget: &mut usize,
+    limit: usize,
+) -> Result<std::borrow::Cow<'a, [u8]>, DecodeError> {
     if peek_id(body) != Some(GZIP_PACKED_ID) {
         return Ok(std::borrow::Cow::Borrowed(body));
     }
     let mut r = Reader::new(body);
     r.read_u32()?;
     let packed = r.read_bytes_ref()?;
-    Ok(std::borrow::Cow::Owned(tl_wire::gzip::inflate(
-        packed, limit,
-    )?))
+    r.expect_end()?;
+    let inflated = tl_wire::gzip::inflate(packed, *budget).map_err(|e| match e {
+        DecodeError::InflatedTooLarge { .. } => DecodeError::InflatedTooLarge { limit },
+        e => e,
+    })?;
+    *budget -= inflated.len().min(*budget);
+    Ok(std::borrow::Cow::Owned(inflated))
+}
+
+/// Decodes a service message whose outer `gzip_packed` (if any) was already unwrapped by
+/// [`unpack`]: a `gzip_packed` inside it is refused, as the protocol never nests one there.
+pub fn decode<T: Deserialize>(body: &[u8]) -> Result<T, DecodeError> {
+    T::from_bytes_with_limits(body, Limits::NO_GZIP)
+}
+
+/// Which `msg_seqno` parity an incoming message must have, by its (unpacked) constructor
+/// id: even (`Some(false)`) for what is not content-related (acknowledgements, containers);
+/// either (`None`) for notifications and state messages, on which senders differ; odd
+/// (`Some(true)`) for everything else (requests, answers, pings, updates).
+pub fn expected_parity(id: u32) -> Option<bool> {
+    match id {
+        types::MsgsAck::CONSTRUCTOR_ID | MSG_CONTAINER_ID => Some(false),
+        types::BadServerSalt::CONSTRUCTOR_ID
+        | types::BadMsgNotification::CONSTRUCTOR_ID
+        | types::MsgsStateReq::CONSTRUCTOR_ID
+        | types::MsgsStateInfo::CONSTRUCTOR_ID
+        | types::MsgsAllInfo::CONSTRUCTOR_ID
+        | types::MsgDetailedInfo::CONSTRUCTOR_ID
+        | types::MsgNewDetailedInfo::CONSTRUCTOR_ID
+        | types::MsgResendReq::CONSTRUCTOR_ID
+        | types::MsgResendAnsReq::CONSTRUCTOR_ID => None,
+        _ => Some(true),
+    }
+}
+
+/// Whether `msg`'s seq_no parity is wrong for its unpacked body: `Some(expected_odd)` if so.
+pub fn parity_violation(msg: &Message, unpacked: &[u8]) -> Option<bool> {
+    let expected = expected_parity(peek_id(unpacked)?)?;
+    (msg.is_content_related() != expected).then_some(expected)
 }
 
 /// An RPC error: `error_code` and `error_message` split into name and numeric value
@@ -233,9 +277,9 @@ impl RpcError {
         }
     }
 
-    /// Parses an `rpc_error` object.
+    /// Parses an `rpc_error` object (already out of any `gzip_packed`).
     pub fn parse(body: &[u8]) -> Result<Self, DecodeError> {
-        let mut r = Reader::new(body);
+        let mut r = Reader::with_limits(body, Limits::NO_GZIP);
         r.expect_id(RPC_ERROR_ID, "rpc_error")?;
         let code = r.read_i32()?;
         let message = r.read_string()?;

@@ -10,13 +10,16 @@
 //!
 //! ```no_run
 //! # async fn demo(keys: Vec<mtproto_crypto::RsaPrivateKey>) -> std::io::Result<()> {
-//! use mtproto_net::test_server::{echo, TestServer, TestServerConfig};
+//! use test_dc::{echo, TestServer, TestServerConfig};
 //! let (addr, server) = TestServer::bind(TestServerConfig::new(keys, echo())).await?;
 //! // ... connect a client to `addr` ...
 //! server.update_knobs(|k| k.drop_on_request = Some(2));
 //! assert_eq!(server.stats().key_exchanges, 0);
 //! # Ok(()) }
 //! ```
+
+#![deny(missing_docs)]
+#![forbid(unsafe_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::io;
@@ -44,7 +47,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
-use crate::link::{unix_now, READ_CHUNK};
+/// Bytes read from a socket at a time.
+const READ_CHUNK: usize = 64 * 1024;
+
+/// The server's clock: time since the Unix epoch.
+fn unix_now() -> Duration {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+}
 
 /// Answers a request body: called once per request received (resent copies included).
 pub type Handler = Arc<dyn Fn(&[u8]) -> Reply + Send + Sync>;
