@@ -1,10 +1,10 @@
 //! What a connection needs: [`ConnectConfig`], [`Backoff`] and a [`StoredAuth`] key.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use mtproto_crypto::{AuthKey, RsaPublicKey};
+use mtproto_crypto::RsaPublicKey;
+pub use mtproto_proto::endpoint::StoredAuth;
 use mtproto_proto::session::SessionConfig;
 use mtproto_proto::transport::{MtProxySecret, Transport};
 
@@ -197,39 +197,5 @@ impl Backoff {
             .checked_mul(1u32 << shift)
             .unwrap_or(self.max)
             .min(self.max)
-    }
-}
-
-/// An authorization key with the salt and clock offset last used with it: what must survive
-/// a restart. Persist [`StoredAuth::auth_key`]'s bytes (`as_bytes`) with care: they are the
-/// account's credentials. `Debug` shows only the key id.
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredAuth {
-    /// The key.
-    pub auth_key: AuthKey,
-    /// The server salt last used.
-    pub salt: i64,
-    /// Server time minus local time, in seconds.
-    pub time_offset: i64,
-}
-
-impl StoredAuth {
-    /// From persisted key bytes; `None` unless `key` is exactly 256 bytes.
-    pub fn from_bytes(key: &[u8], salt: i64, time_offset: i64) -> Option<Self> {
-        Some(Self {
-            auth_key: AuthKey::from_slice(key)?,
-            salt,
-            time_offset,
-        })
-    }
-}
-
-impl fmt::Debug for StoredAuth {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoredAuth")
-            .field("auth_key", &self.auth_key)
-            .field("salt", &format_args!("{:#x}", self.salt))
-            .field("time_offset", &self.time_offset)
-            .finish()
     }
 }

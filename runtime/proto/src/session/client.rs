@@ -246,6 +246,13 @@ impl Session {
         id
     }
 
+    /// Enqueues a request under an id its caller assigned (the client endpoint numbers
+    /// requests itself: they may come before the session exists). Never mix with
+    /// [`Session::enqueue`] in one session.
+    pub(crate) fn push_request(&mut self, id: RequestId, body: Vec<u8>) {
+        self.queue.push_back(Request::new(Purpose::App(id), body));
+    }
+
     /// Forgets a request: it is not sent (or resent), and its answer is dropped.
     pub fn cancel(&mut self, id: RequestId) {
         self.queue.retain(|r| r.purpose != Purpose::App(id));

@@ -32,6 +32,12 @@ pub enum ServerEvent {
         /// Its id.
         session_id: i64,
     },
+    /// A client message was refused with `bad_msg_notification` (this code) or
+    /// `bad_server_salt` (code 48).
+    Refused {
+        /// The error code.
+        code: i32,
+    },
 }
 
 /// One message waiting to be sent.
@@ -169,6 +175,7 @@ impl ServerSession {
                 new_server_salt: self.salt,
             });
             self.refusals.push_back((msg.session_id, bad.to_bytes()));
+            self.events.push_back(ServerEvent::Refused { code: 48 });
             return Ok(());
         }
         let session_id = msg.session_id;
@@ -223,6 +230,7 @@ impl ServerSession {
             error_code: code,
         });
         self.refusals.push_back((session_id, bad.to_bytes()));
+        self.events.push_back(ServerEvent::Refused { code });
     }
 
     /// Processes one accepted message (top-level, or inside a container). `budget` is what

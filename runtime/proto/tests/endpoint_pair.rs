@@ -1,0 +1,375 @@
+//! Client endpoint against server endpoint, in process: no sockets, a virtual clock for each
+//! side, seeded randomness. Key exchange, session and transport run end to end, the way the
+//! tokio edges drive them; the reliability work grows this harness into a simulator.
+
+use std::time::Duration;
+
+use mtproto_crypto::{AuthKey, DhParams, RsaPrivateKey};
+use mtproto_proto::endpoint::{
+    ClientEndpoint, ClientEndpointConfig, ClientEvent, ConnectionError, ConnectionId, Obfuscation,
+    ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent, StoredAuth,
+};
+use mtproto_proto::handshake::client::ClientConfig as KexConfig;
+use mtproto_proto::handshake::server::ServerConfig;
+use mtproto_proto::session::{Event, RequestId, SessionConfig};
+use mtproto_proto::transport::{Transport, TransportConfig};
+
+const T0: Duration = Duration::from_secs(1_700_000_000);
+const DC: i32 = 2;
+
+fn server_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem")).expect("test key")
+}
+
+fn client_config(transport: Transport, obfuscated: bool) -> ClientEndpointConfig {
+    ClientEndpointConfig {
+        transport,
+        obfuscation: obfuscated.then_some(Obfuscation {
+            dc_id: DC as i16,
+            secret: None,
+        }),
+        transport_config: TransportConfig::for_client(),
+        kex: KexConfig {
+            dc_id: DC,
+            public_keys: vec![server_key().public_key().clone()],
+            temp_key_expires_in: None,
+            max_retries: 3,
+        },
+        session: SessionConfig::default(),
+        idle_timeout: Some(Duration::from_secs(90)),
+    }
+}
+
+fn server() -> ServerEndpoint {
+    ServerEndpoint::new(
+        ServerEndpointConfig {
+            kex: ServerConfig::new(vec![server_key()], DhParams::telegram()),
+            session: SessionConfig::default(),
+            transport_config: TransportConfig::for_server(),
+            mtproxy_secret: None,
+        },
+        [2; 32],
+    )
+}
+
+/// A serialized "request": any boxed body the server does not handle itself.
+fn request(n: u32) -> Vec<u8> {
+    let mut body = 0x1234_5678u32.to_le_bytes().to_vec();
+    body.extend_from_slice(&n.to_le_bytes());
+    body
+}
+
+/// The server answers every request with its body reversed.
+fn answer_of(body: &[u8]) -> Vec<u8> {
+    body.iter().rev().copied().collect()
+}
+
+/// Both endpoints, one simulated TCP connection between them, and two clocks.
+struct Pair {
+    client: ClientEndpoint,
+    server: ServerEndpoint,
+    conn: Option<ConnectionId>,
+    client_now: Duration,
+    server_now: Duration,
+    /// Requests the server got, in order (resent copies included).
+    served: Vec<Vec<u8>>,
+    /// Answer requests (else the server stays silent about them).
+    answering: bool,
+    client_events: Vec<ClientEvent>,
+    server_events: Vec<ServerEndpointEvent>,
+}
+
+impl Pair {
+    fn new(client: ClientEndpoint, server: ServerEndpoint) -> Self {
+        Self {
+            client,
+            server,
+            conn: None,
+            client_now: T0,
+            server_now: T0,
+            served: Vec::new(),
+            answering: true,
+            client_events: Vec::new(),
+            server_events: Vec::new(),
+        }
+    }
+
+    /// A preshared key known to both sides.
+    fn preshared(transport: Transport) -> Self {
+        let auth_key = AuthKey::from_bytes([9; 256]);
+        let mut server = server();
+        server.add_key(auth_key.clone(), 77);
+        let auth = StoredAuth {
+            auth_key,
+            salt: 77,
+            time_offset: 0,
+        };
+        Self::new(
+            ClientEndpoint::new(client_config(transport, false), Some(auth), [1; 32]),
+            server,
+        )
+    }
+
+    fn connect(&mut self) {
+        self.client.connect(self.client_now).expect("connect");
+        self.conn = Some(self.server.accept());
+    }
+
+    /// The connection dies (neither side sends anything more on it).
+    fn drop_connection(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.server.close(conn);
+        }
+        self.client.connection_lost();
+    }
+
+    /// Moves bytes both ways until nothing moves; returns the first connection error.
+    fn drive(&mut self) -> Result<(), ConnectionError> {
+        for _ in 0..64 {
+            let Some(conn) = self.conn else {
+                return Err(ConnectionError::NotConnected);
+            };
+            let mut to_server = Vec::new();
+            let mut moved = self.client.poll_transmit(self.client_now, &mut to_server)?;
+            let server_result = self.server.handle_input(conn, self.server_now, &to_server);
+            while let Some(event) = self.server.poll_event() {
+                if let ServerEndpointEvent::Request {
+                    key_id,
+                    msg_id,
+                    body,
+                    ..
+                } = &event
+                {
+                    self.served.push(body.clone());
+                    if self.answering {
+                        self.server.respond(*key_id, *msg_id, Ok(&answer_of(body)));
+                    }
+                }
+                self.server_events.push(event);
+            }
+            let mut to_client = Vec::new();
+            moved |= self
+                .server
+                .poll_transmit(conn, self.server_now, &mut to_client)?;
+            let client_result = self.client.handle_input(self.client_now, &to_client);
+            while let Some(event) = self.client.poll_event() {
+                self.client_events.push(event);
+            }
+            if let Err(error) = server_result.and(client_result) {
+                self.drop_connection();
+                return Err(error);
+            }
+            if !moved {
+                return Ok(());
+            }
+        }
+        panic!("the endpoints did not settle");
+    }
+
+    /// Answers received, by request.
+    fn answers(&self) -> Vec<(RequestId, Vec<u8>)> {
+        self.client_events
+            .iter()
+            .filter_map(|e| match e {
+                ClientEvent::Session(Event::Response {
+                    id,
+                    result: Ok(body),
+                }) => Some((*id, body.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn key_created(&self) -> bool {
+        self.client_events.contains(&ClientEvent::KeyCreated)
+    }
+}
+
+#[test]
+fn login_shaped_exchange_over_every_transport() {
+    // Key exchange on the first connection, then requests over the new key, and the same
+    // key reused by a second connection.
+    for (transport, obfuscated) in [
+        (Transport::Abridged, false),
+        (Transport::Intermediate, false),
+        (Transport::PaddedIntermediate, true),
+        (Transport::Full, false),
+    ] {
+        let client = ClientEndpoint::new(client_config(transport, obfuscated), None, [3; 32]);
+        let mut p = Pair::new(client, server());
+        // Queued before any key exists: sent once it does.
+        let early = p.client.enqueue(request(1));
+        p.connect();
+        p.drive().expect("key exchange and first request");
+        assert!(p.key_created(), "{transport:?}");
+        assert!(p.server_events.iter().any(|e| matches!(
+            e,
+            ServerEndpointEvent::TransportDetected { transport: t, obfuscated: o, .. }
+                if *t == transport && *o == obfuscated
+        )));
+        let later = p.client.enqueue(request(2));
+        p.drive().unwrap();
+        assert_eq!(
+            p.answers(),
+            vec![
+                (early, answer_of(&request(1))),
+                (later, answer_of(&request(2)))
+            ],
+            "{transport:?}"
+        );
+        let auth = p.client.auth().expect("a key");
+        assert!(p.server.auth_key(auth.auth_key.id()).is_some());
+
+        p.drop_connection();
+        p.connect();
+        let third = p.client.enqueue(request(3));
+        p.drive().unwrap();
+        assert_eq!(p.answers().last(), Some(&(third, answer_of(&request(3)))));
+        assert_eq!(p.client.key_exchanges(), 1, "the key is reused");
+    }
+}
+
+#[test]
+fn a_request_survives_a_reconnect_and_is_answered_once() {
+    let mut p = Pair::preshared(Transport::Intermediate);
+    p.connect();
+    p.answering = false;
+    let id = p.client.enqueue(request(7));
+    p.drive().unwrap();
+    assert_eq!(p.served, vec![request(7)], "the server got it");
+    // The connection dies before the answer.
+    p.drop_connection();
+    p.answering = true;
+    p.connect();
+    p.drive().unwrap();
+    assert_eq!(
+        p.served,
+        vec![request(7), request(7)],
+        "resent on the new connection"
+    );
+    assert_eq!(
+        p.answers(),
+        vec![(id, answer_of(&request(7)))],
+        "one answer"
+    );
+    assert!(p.client_events.iter().any(|e| matches!(
+        e,
+        ClientEvent::Session(Event::Resent { id: got, .. }) if *got == id
+    )));
+}
+
+#[test]
+fn clock_skews_inside_the_servers_window() {
+    for skew in [-299i64, -120, -31, 29] {
+        let mut p = Pair::preshared(Transport::Abridged);
+        // The client believes it is synchronized, but its clock is off by `skew`.
+        p.client_now = Duration::from_secs((T0.as_secs() as i64 + skew) as u64);
+        p.connect();
+        let ids: Vec<_> = (0..3).map(|n| p.client.enqueue(request(n))).collect();
+        p.drive().unwrap();
+        let answered: Vec<_> = p.answers().into_iter().map(|(id, _)| id).collect();
+        assert_eq!(answered, ids, "skew {skew}");
+        assert!(
+            !p.server_events
+                .iter()
+                .any(|e| matches!(e, ServerEndpointEvent::Refused { .. })),
+            "skew {skew}: nothing refused"
+        );
+    }
+}
+
+#[test]
+fn a_clock_far_off_is_corrected_by_the_servers_refusal() {
+    // Outside the server's window: bad_msg_notification 16 / 17, then the resent request.
+    for skew in [-400i64, 60] {
+        let mut p = Pair::preshared(Transport::Abridged);
+        p.client_now = Duration::from_secs((T0.as_secs() as i64 + skew) as u64);
+        p.connect();
+        let id = p.client.enqueue(request(1));
+        p.drive().unwrap();
+        assert_eq!(
+            p.answers(),
+            vec![(id, answer_of(&request(1)))],
+            "skew {skew}"
+        );
+        let code = if skew < 0 { 16 } else { 17 };
+        assert!(p
+            .server_events
+            .iter()
+            .any(|e| matches!(e, ServerEndpointEvent::Refused { code: c, .. } if *c == code)));
+    }
+}
+
+#[test]
+fn a_clock_stepped_back_mid_session() {
+    let mut p = Pair::preshared(Transport::Abridged);
+    p.connect();
+    p.client.enqueue(request(1));
+    p.drive().unwrap();
+    p.client_now -= Duration::from_secs(120);
+    p.server_now += Duration::from_secs(1);
+    let id = p.client.enqueue(request(2));
+    p.drive().unwrap();
+    assert_eq!(p.answers().last(), Some(&(id, answer_of(&request(2)))));
+}
+
+#[test]
+fn a_salt_change_is_recovered() {
+    let mut p = Pair::preshared(Transport::Abridged);
+    p.connect();
+    p.client.enqueue(request(1));
+    p.drive().unwrap();
+    let key_id = p.client.auth().unwrap().auth_key.id();
+    p.server.session_mut(key_id).unwrap().set_salt(0x5a17);
+    let id = p.client.enqueue(request(2));
+    p.drive().unwrap();
+    assert_eq!(p.answers().last(), Some(&(id, answer_of(&request(2)))));
+    assert_eq!(p.client.auth().unwrap().salt, 0x5a17);
+    assert!(p
+        .server_events
+        .iter()
+        .any(|e| matches!(e, ServerEndpointEvent::Refused { code: 48, .. })));
+}
+
+#[test]
+fn an_unknown_key_is_reported_and_replaced_on_request() {
+    let mut p = Pair::preshared(Transport::Intermediate);
+    p.connect();
+    p.client.enqueue(request(1));
+    p.drive().unwrap();
+    let old = p.client.auth().unwrap();
+    p.server.forget_keys();
+    let id = p.client.enqueue(request(2));
+    let error = p.drive().unwrap_err();
+    assert!(error.is_unknown_key(), "{error:?}");
+    // The endpoint replaced nothing by itself.
+    assert_eq!(p.client.auth().unwrap().auth_key, old.auth_key);
+    assert!(!p.client.needs_key());
+    // The application decides to create a new key: the waiting request goes out over it.
+    p.client.replace_key();
+    p.connect();
+    p.drive().unwrap();
+    assert!(p.key_created());
+    assert_ne!(p.client.auth().unwrap().auth_key, old.auth_key);
+    assert_eq!(p.answers().last(), Some(&(id, answer_of(&request(2)))));
+}
+
+#[test]
+fn an_idle_connection_is_reported_by_the_timer() {
+    let mut p = Pair::preshared(Transport::Abridged);
+    p.connect();
+    p.client.enqueue(request(1));
+    p.drive().unwrap();
+    let at = p.client.poll_timeout().expect("a timer");
+    // Nothing arrives until the idle deadline (pings are due first; the server is silent).
+    let mut now = p.client_now;
+    let mut result = Ok(());
+    while result.is_ok() && now < p.client_now + Duration::from_secs(200) {
+        now = p.client.poll_timeout().unwrap_or(now).max(now);
+        result = p.client.handle_timeout(now);
+        let mut sink = Vec::new();
+        let _ = p.client.poll_transmit(now, &mut sink);
+    }
+    assert!(at <= now);
+    assert_eq!(result, Err(ConnectionError::Idle(Duration::from_secs(90))));
+}
