@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use mtproto_crypto::RsaPublicKey;
 pub use mtproto_proto::endpoint::StoredAuth;
+use mtproto_proto::endpoint::{ClientEndpointConfig, Obfuscation};
+use mtproto_proto::handshake::client::ClientConfig as KexConfig;
 use mtproto_proto::session::SessionConfig;
-use mtproto_proto::transport::{MtProxySecret, Transport};
+use mtproto_proto::transport::{MtProxySecret, Transport, TransportConfig};
 
 use crate::error::{ConfigError, NetError};
 
@@ -154,6 +156,31 @@ impl ConnectConfig {
         }
         self.obfuscation_dc_id()?;
         Ok(())
+    }
+
+    /// The sans-IO endpoint's configuration for these settings.
+    pub(crate) fn endpoint_config(&self) -> Result<ClientEndpointConfig, NetError> {
+        let obfuscation = if self.is_obfuscated() {
+            Some(Obfuscation {
+                dc_id: self.obfuscation_dc_id()?,
+                secret: self.mtproxy.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(ClientEndpointConfig {
+            transport: self.transport,
+            obfuscation,
+            transport_config: TransportConfig::for_client(),
+            kex: KexConfig {
+                dc_id: self.dc_id,
+                public_keys: self.public_keys.clone(),
+                temp_key_expires_in: None,
+                max_retries: self.max_kex_retries,
+            },
+            session: self.session.clone(),
+            idle_timeout: self.idle_timeout,
+        })
     }
 
     /// The DC id as the obfuscation header carries it.

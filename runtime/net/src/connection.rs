@@ -5,8 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use mtproto_crypto::PrimeCache;
-use mtproto_proto::session::Session;
+use mtproto_proto::endpoint::ClientEndpoint;
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
 use tl_wire::{DecodeError, Deserialize, Limits, RemoteCall};
@@ -14,9 +13,9 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::clock::Clock;
 use crate::config::{ConnectConfig, StoredAuth};
-use crate::driver::Driver;
+use crate::driver::{establish, Driver};
 use crate::error::{InvokeError, NetError};
-use crate::link::Link;
+use crate::link::open_stream;
 
 /// A handle to one DC connection. Cheap to clone; every clone drives the same task.
 ///
@@ -148,54 +147,38 @@ impl Connection {
     /// ([`ConnectConfig::validate`]).
     pub async fn connect(config: ConnectConfig) -> Result<(Connection, Events), NetError> {
         config.validate()?;
-        let mut rng = StdRng::from_entropy();
+        let mut seed = [0u8; 32];
+        StdRng::from_entropy().fill_bytes(&mut seed);
         let clock = Clock::new();
-        let mut primes = PrimeCache::new();
-        let opened = tokio::time::timeout(config.connect_timeout, async {
-            let mut link = Link::open(&config, &mut rng).await?;
-            let auth = match &config.auth {
-                Some(auth) => (auth.clone(), false),
-                None => {
-                    let outcome = link
-                        .key_exchange(&config, &mut rng, &mut primes, &clock)
-                        .await?;
-                    let auth = StoredAuth {
-                        auth_key: outcome.auth_key,
-                        salt: outcome.first_salt,
-                        time_offset: outcome.time_offset,
-                    };
-                    (auth, true)
-                }
-            };
-            Ok::<_, NetError>((link, auth))
+        let mut endpoint =
+            ClientEndpoint::new(config.endpoint_config()?, config.auth.clone(), seed);
+        let connect_timeout = config.connect_timeout;
+        let opened = tokio::time::timeout(connect_timeout, async {
+            let mut stream = open_stream(&config).await?;
+            establish(&mut endpoint, &clock, &mut stream).await?;
+            Ok::<_, NetError>(stream)
         })
         .await;
-        let (link, (auth, created)) = match opened {
+        let stream = match opened {
             Ok(result) => result?,
-            Err(_) => return Err(NetError::ConnectTimeout(config.connect_timeout)),
+            Err(_) => return Err(NetError::ConnectTimeout(connect_timeout)),
         };
+        let auth = endpoint.auth().ok_or(NetError::Eof)?;
         tracing::info!(
             addr = %config.addr,
             transport = ?config.transport,
             obfuscated = config.is_obfuscated(),
             mtproxy = config.mtproxy.is_some(),
             auth_key = ?auth.auth_key,
-            new_key = created,
+            new_key = config.auth.is_none(),
             "connected"
-        );
-        let session = Session::new(
-            config.session.clone(),
-            auth.auth_key.clone(),
-            auth.salt,
-            Some(auth.time_offset),
-            rng.next_u64() as i64,
         );
         let shared = Arc::new(Shared {
             state: Mutex::new(SharedState {
                 auth,
                 status: Status {
                     connections: 1,
-                    key_exchanges: u32::from(created),
+                    key_exchanges: endpoint.key_exchanges(),
                     ..Status::default()
                 },
             }),
@@ -207,15 +190,13 @@ impl Connection {
         let max_inflated = config.session.max_inflated;
         let driver = Driver::new(
             config,
-            rng,
-            primes,
-            session,
+            endpoint,
             commands_rx,
             shared.clone(),
             events_tx,
             clock,
         );
-        tokio::spawn(driver.run(link));
+        tokio::spawn(driver.run(stream));
         Ok((
             Connection {
                 shared,

@@ -1,31 +1,27 @@
-//! The driver task: one per DC connection. It only reads, handles, drains the session's
-//! polls, sleeps until `poll_timeout`, and reconnects with backoff when the connection dies.
+//! The driver task: one per DC connection. It only moves bytes and time between the socket
+//! and the sans-IO [`ClientEndpoint`], routes answers to their `invoke`, and reconnects with
+//! backoff when the connection dies.
 //!
-//! Loop of one connection ([`Driver::serve`]): drain `poll_transmit` into the codec's output
-//! buffer, drain `poll_event` (completing the matching `invoke`), then wait for whichever
-//! comes first: bytes from the socket (codec → frames → `handle_packet`), room to write,
-//! a command from a handle (enqueue or cancel), the session's timer (`handle_timeout`), or
-//! the idle deadline.
+//! Loop of one connection ([`Driver::serve`]): drain `poll_transmit` into the output buffer,
+//! drain `poll_event` (completing the matching `invoke`), then wait for whichever comes
+//! first: bytes from the socket (`handle_input`), room to write, a command from a handle
+//! (enqueue or cancel), or the endpoint's timer (`handle_timeout`: keepalive, salts, idle).
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mtproto_crypto::PrimeCache;
-use mtproto_proto::handshake::KeyExchangeOutcome;
-use mtproto_proto::session::{Event, RequestId, Session};
-use mtproto_proto::transport::{Codec, Frame};
-use rand::rngs::StdRng;
-use rand::RngCore;
+use mtproto_proto::endpoint::{ClientEndpoint, ClientEvent, ConnectionError};
+use mtproto_proto::session::{Event, RequestId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
-use tokio::time::Instant;
 
 use crate::clock::Clock;
-use crate::config::{ConnectConfig, StoredAuth, UnknownKeyPolicy};
+use crate::config::{ConnectConfig, UnknownKeyPolicy};
 use crate::connection::{Command, NetEvent, Shared};
 use crate::error::{InvokeError, NetError};
-use crate::link::{Link, READ_CHUNK};
+use crate::link::{open_stream, READ_CHUNK};
 
 /// An `invoke` waiting for its answer.
 #[derive(Debug)]
@@ -44,30 +40,20 @@ enum Ended {
 
 pub(crate) struct Driver {
     config: ConnectConfig,
-    rng: StdRng,
-    primes: PrimeCache,
-    session: Session,
+    endpoint: ClientEndpoint,
     commands: mpsc::UnboundedReceiver<Command>,
     waiters: HashMap<RequestId, Waiter>,
     tickets: HashMap<u64, RequestId>,
     shared: Arc<Shared>,
     events: mpsc::Sender<NetEvent>,
-    /// The server does not know our key (-404): create a new one before the next session.
-    need_key: bool,
-    /// The current connection delivered at least one valid packet.
-    healthy: bool,
-    /// The session's time: Unix time that never steps back.
+    /// The endpoint's time: Unix time that never steps back.
     clock: Clock,
 }
 
 impl Driver {
-    // Crate-private, called once, by `Connection::connect`, which owns each of these.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         config: ConnectConfig,
-        rng: StdRng,
-        primes: PrimeCache,
-        session: Session,
+        endpoint: ClientEndpoint,
         commands: mpsc::UnboundedReceiver<Command>,
         shared: Arc<Shared>,
         events: mpsc::Sender<NetEvent>,
@@ -75,27 +61,23 @@ impl Driver {
     ) -> Self {
         Self {
             config,
-            rng,
-            primes,
-            session,
+            endpoint,
             commands,
             waiters: HashMap::new(),
             tickets: HashMap::new(),
             shared,
             events,
-            need_key: false,
-            healthy: false,
             clock,
         }
     }
 
     /// Serves `first`, then reconnects after every loss until closed or out of attempts.
-    pub(crate) async fn run(mut self, first: Link) {
-        let mut link = Some(first);
+    pub(crate) async fn run(mut self, first: TcpStream) {
+        let mut stream = Some(first);
         let mut attempt = 0u32;
         let mut last_error = None;
         let stop_error = loop {
-            let current = match link.take() {
+            let current = match stream.take() {
                 Some(current) => current,
                 None => {
                     attempt += 1;
@@ -127,12 +109,11 @@ impl Driver {
                 }
             };
             self.shared.lock().status.connected = true;
-            self.healthy = false;
             let ended = self.serve(current).await;
             self.shared.lock().status.connected = false;
             // Only a connection that carried a valid packet resets the backoff: a server that
             // accepts and then drops every connection still runs into `max_attempts`.
-            if self.healthy {
+            if self.endpoint.is_healthy() {
                 attempt = 0;
             }
             match ended {
@@ -140,7 +121,7 @@ impl Driver {
                 Ended::Lost(error) => {
                     tracing::warn!(%error, unanswered = self.waiters.len(), "connection lost");
                     // Every unanswered request goes back to the queue, for a new msg_id.
-                    self.session.connection_lost();
+                    self.endpoint.connection_lost();
                     self.drain_events();
                     let unknown_key = error.is_unknown_key();
                     self.emit(NetEvent::Disconnected {
@@ -194,13 +175,10 @@ impl Driver {
     /// requests wait in the queue. `false` if the connection was closed meanwhile.
     async fn decide_on_unknown_key(&mut self) -> bool {
         if self.config.unknown_key == UnknownKeyPolicy::CreateNew {
-            self.need_key = true;
+            self.endpoint.replace_key();
             return true;
         }
-        tracing::warn!(
-            auth_key = ?self.session.auth_key(),
-            "the server does not know our key: waiting for the application to decide"
-        );
+        tracing::warn!("the server does not know our key: waiting for the application to decide");
         self.shared.lock().status.key_unknown = true;
         self.emit(NetEvent::AuthKeyUnknown);
         loop {
@@ -209,7 +187,7 @@ impl Driver {
             };
             if let Command::CreateKey = command {
                 self.shared.lock().status.key_unknown = false;
-                self.need_key = true;
+                self.endpoint.replace_key();
                 return true;
             }
             if !self.handle_command(command) {
@@ -219,52 +197,20 @@ impl Driver {
         }
     }
 
-    /// Opens a new connection and, when the key was refused, creates a new key.
-    async fn reopen(&mut self) -> Result<Link, NetError> {
+    /// Opens a new TCP connection (a key exchange, when needed, runs inside `serve`).
+    async fn reopen(&mut self) -> Result<TcpStream, NetError> {
         let timeout = self.config.connect_timeout;
-        let need_key = self.need_key;
-        let config = &self.config;
-        let rng = &mut self.rng;
-        let primes = &mut self.primes;
-        let clock = &self.clock;
-        let opened = tokio::time::timeout(timeout, async move {
-            let mut link = Link::open(config, rng).await?;
-            let outcome = if need_key {
-                Some(link.key_exchange(config, rng, primes, clock).await?)
-            } else {
-                None
-            };
-            Ok::<_, NetError>((link, outcome))
-        })
-        .await;
-        let (link, outcome) = match opened {
+        let stream = match tokio::time::timeout(timeout, open_stream(&self.config)).await {
             Ok(result) => result?,
             Err(_) => return Err(NetError::ConnectTimeout(timeout)),
         };
-        if let Some(outcome) = outcome {
-            self.install_key(outcome);
-        }
-        Ok(link)
+        self.endpoint.connect(self.clock.now())?;
+        Ok(stream)
     }
 
-    /// Replaces the session with one over a new key, carrying every unanswered request over
-    /// in its original order.
-    fn install_key(&mut self, outcome: KeyExchangeOutcome) {
-        let auth = StoredAuth {
-            auth_key: outcome.auth_key,
-            salt: outcome.first_salt,
-            time_offset: outcome.time_offset,
-        };
-        tracing::info!(auth_key = ?auth.auth_key, "created a new authorization key");
-        // Every unanswered request moves to the new key's session with its RequestId.
-        self.session.rekey(
-            auth.auth_key.clone(),
-            auth.salt,
-            auth.time_offset,
-            self.rng.next_u64() as i64,
-        );
-        self.need_key = false;
-        {
+    /// A key exchange finished: publish the key to persist.
+    fn key_created(&mut self) {
+        if let Some(auth) = self.endpoint.auth() {
             let mut state = self.shared.lock();
             state.auth = auth;
             state.status.key_exchanges += 1;
@@ -273,17 +219,10 @@ impl Driver {
     }
 
     /// Runs one connection until it dies or the application closes it.
-    async fn serve(&mut self, link: Link) -> Ended {
-        let Link {
-            mut stream,
-            mut codec,
-        } = link;
+    async fn serve(&mut self, mut stream: TcpStream) -> Ended {
         let (mut rd, mut wr) = stream.split();
         let mut out: Vec<u8> = Vec::new();
         let mut buf = vec![0u8; READ_CHUNK];
-        let mut last_received = Instant::now();
-        // Arms the keepalive timer on the first connection; harmless afterwards.
-        self.session.handle_timeout(self.clock.now());
         loop {
             // Take every command already queued first, so concurrent requests share a
             // container (and a request made right after connecting rides the first packet).
@@ -292,31 +231,21 @@ impl Driver {
                     return Ended::Closed;
                 }
             }
-            let now = self.clock.now();
-            while let Some(packet) = self.session.poll_transmit(now, &mut self.rng) {
-                tracing::trace!(len = packet.len(), "sending a packet");
-                if let Err(error) = codec.encode(&packet, &mut self.rng, &mut out) {
-                    return Ended::Lost(error.into());
-                }
+            if let Err(error) = self.endpoint.poll_transmit(self.clock.now(), &mut out) {
+                return Ended::Lost(error.into());
             }
             self.drain_events();
             self.publish();
             let timer = self
-                .session
+                .endpoint
                 .poll_timeout()
                 .map(|at| self.clock.instant_at(at));
-            let idle = self.config.idle_timeout;
             tokio::select! {
                 read = rd.read(&mut buf) => match read {
-                    Ok(0) => {
-                        codec.handle_eof();
-                        return Ended::Lost(self.handle_frames(&mut codec).err().unwrap_or(NetError::Eof));
-                    }
+                    Ok(0) => return Ended::Lost(self.endpoint.handle_eof(self.clock.now()).into()),
                     Ok(n) => {
-                        last_received = Instant::now();
-                        codec.handle_input(&buf[..n]);
-                        if let Err(error) = self.handle_frames(&mut codec) {
-                            return Ended::Lost(error);
+                        if let Err(error) = self.endpoint.handle_input(self.clock.now(), &buf[..n]) {
+                            return Ended::Lost(error.into());
                         }
                     }
                     Err(error) => return Ended::Lost(NetError::io(error)),
@@ -334,36 +263,13 @@ impl Driver {
                         return Ended::Closed;
                     }
                 },
-                _ = sleep_until(timer) => self.session.handle_timeout(self.clock.now()),
-                _ = sleep_until(idle.map(|d| last_received + d)) => {
-                    return Ended::Lost(NetError::Idle(idle.unwrap_or_default()));
+                _ = sleep_until(timer) => {
+                    if let Err(error) = self.endpoint.handle_timeout(self.clock.now()) {
+                        return Ended::Lost(error.into());
+                    }
                 }
             }
         }
-    }
-
-    /// Feeds every complete frame to the session.
-    fn handle_frames(&mut self, codec: &mut Codec) -> Result<(), NetError> {
-        while let Some(frame) = codec.poll_frame()? {
-            let Frame::Packet { payload, .. } = frame else {
-                continue;
-            };
-            if payload.len() >= 8 && payload[..8] == [0; 8] {
-                tracing::warn!(
-                    len = payload.len(),
-                    "ignoring an unencrypted packet in an encrypted session"
-                );
-                continue;
-            }
-            match self.session.handle_packet(self.clock.now(), &payload) {
-                Ok(()) => self.healthy = true,
-                Err(mtproto_proto::session::SessionError::Decrypt) => {
-                    return Err(NetError::Decrypt);
-                }
-                Err(error) => tracing::debug!(%error, "ignoring a server packet"),
-            }
-        }
-        Ok(())
     }
 
     /// Applies a command; `false` means stop.
@@ -379,7 +285,7 @@ impl Driver {
                 }
                 let constructor = tl_wire::Reader::new(&body).peek_u32().unwrap_or(0);
                 let len = body.len();
-                let id = self.session.enqueue(body);
+                let id = self.endpoint.enqueue(body);
                 tracing::debug!(
                     request = id.0,
                     constructor = format_args!("{constructor:#010x}"),
@@ -393,7 +299,7 @@ impl Driver {
             Command::Cancel(ticket) => {
                 if let Some(id) = self.tickets.remove(&ticket) {
                     tracing::debug!(request = id.0, "request cancelled");
-                    self.session.cancel(id);
+                    self.endpoint.cancel(id);
                     self.waiters.remove(&id);
                 }
             }
@@ -404,33 +310,33 @@ impl Driver {
         true
     }
 
-    /// Routes the session's events: answers to their `invoke`, the rest to [`NetEvent`]s.
+    /// Routes the endpoint's events: answers to their `invoke`, the rest to [`NetEvent`]s.
     fn drain_events(&mut self) {
-        while let Some(event) = self.session.poll_event() {
+        while let Some(event) = self.endpoint.poll_event() {
+            let event = match event {
+                ClientEvent::KeyCreated => {
+                    self.key_created();
+                    continue;
+                }
+                ClientEvent::Session(event) => event,
+            };
             match event {
                 Event::Response { id, result } => {
-                    let Some(waiter) = self.waiters.remove(&id) else {
-                        continue;
-                    };
-                    self.tickets.remove(&waiter.ticket);
                     tracing::debug!(
                         request = id.0,
                         ok = result.is_ok(),
                         len = result.as_ref().map_or(0, Vec::len),
                         "answer received"
                     );
-                    let _ = waiter.reply.send(result.map_err(InvokeError::Rpc));
+                    self.complete(id, result.map_err(InvokeError::Rpc));
+                }
+                Event::BadAnswer { id, error } => {
+                    tracing::warn!(request = id.0, %error, "an answer cannot be read");
+                    self.complete(id, Err(InvokeError::Decode(error)));
                 }
                 Event::Update { body } => self.emit(NetEvent::Update { body }),
                 Event::NewSession { first_msg_id } => {
                     self.emit(NetEvent::NewSession { first_msg_id })
-                }
-                Event::BadAnswer { id, error } => {
-                    tracing::warn!(request = id.0, %error, "an answer cannot be read");
-                    if let Some(waiter) = self.waiters.remove(&id) {
-                        self.tickets.remove(&waiter.ticket);
-                        let _ = waiter.reply.send(Err(InvokeError::Decode(error)));
-                    }
                 }
                 Event::Resent { id, reason } => {
                     tracing::debug!(request = id.0, ?reason, "request resent");
@@ -442,20 +348,27 @@ impl Driver {
                         ?reason,
                         "the server keeps refusing a request"
                     );
-                    if let Some(waiter) = self.waiters.remove(&id) {
-                        self.tickets.remove(&waiter.ticket);
-                        let _ = waiter.reply.send(Err(InvokeError::Refused(reason)));
-                    }
+                    self.complete(id, Err(InvokeError::Refused(reason)));
                 }
             }
+        }
+    }
+
+    /// Hands a request's outcome to its `invoke`, if it still waits.
+    fn complete(&mut self, id: RequestId, outcome: Result<Vec<u8>, InvokeError>) {
+        if let Some(waiter) = self.waiters.remove(&id) {
+            self.tickets.remove(&waiter.ticket);
+            let _ = waiter.reply.send(outcome);
         }
     }
 
     /// Publishes the salt, clock offset and pending count for the handles.
     fn publish(&self) {
         let mut state = self.shared.lock();
-        state.auth.salt = self.session.salt();
-        state.auth.time_offset = self.session.time_offset();
+        if let Some(auth) = self.endpoint.auth() {
+            state.auth.salt = auth.salt;
+            state.auth.time_offset = auth.time_offset;
+        }
         state.status.pending = self.waiters.len();
     }
 
@@ -467,8 +380,51 @@ impl Driver {
     }
 }
 
+impl From<ConnectionError> for NetError {
+    fn from(error: ConnectionError) -> Self {
+        match error {
+            ConnectionError::Transport(e) => NetError::Transport(e),
+            ConnectionError::KeyExchange(e) => NetError::KeyExchange(e),
+            ConnectionError::Decrypt => NetError::Decrypt,
+            ConnectionError::Idle(d) => NetError::Idle(d),
+            ConnectionError::Eof => NetError::Eof,
+            other => NetError::Connection(other),
+        }
+    }
+}
+
+/// Runs the first connection until the endpoint has a key (a key exchange, unless the
+/// configuration brought one). `Connection::connect` bounds it with its timeout.
+pub(crate) async fn establish(
+    endpoint: &mut ClientEndpoint,
+    clock: &Clock,
+    stream: &mut TcpStream,
+) -> Result<(), NetError> {
+    endpoint.connect(clock.now())?;
+    let (mut rd, mut wr) = stream.split();
+    let mut buf = vec![0u8; READ_CHUNK];
+    // With a key, nothing is sent yet: the first packet goes out from the driver's loop,
+    // with whatever requests came meanwhile.
+    while endpoint.needs_key() {
+        let mut out = Vec::new();
+        endpoint.poll_transmit(clock.now(), &mut out)?;
+        wr.write_all(&out).await.map_err(NetError::io)?;
+        // `KeyCreated` needs no action here: the caller reads the key from the endpoint.
+        while endpoint.poll_event().is_some() {}
+        if !endpoint.needs_key() {
+            break;
+        }
+        let n = rd.read(&mut buf).await.map_err(NetError::io)?;
+        if n == 0 {
+            return Err(endpoint.handle_eof(clock.now()).into());
+        }
+        endpoint.handle_input(clock.now(), &buf[..n])?;
+    }
+    Ok(())
+}
+
 /// Sleeps until `at`, or forever when there is no deadline.
-async fn sleep_until(at: Option<Instant>) {
+async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,

@@ -42,7 +42,7 @@ pub enum NetError {
     #[error("the server closed the connection")]
     Eof,
     /// The transport failed: a bad frame, or a transport error code from the server (-404:
-    /// the key is unknown, and a new one is created on reconnection).
+    /// the key is unknown; see [`NetEvent::AuthKeyUnknown`](crate::NetEvent::AuthKeyUnknown)).
     #[error("transport: {0}")]
     Transport(#[from] TransportError),
     /// The key exchange failed.
@@ -51,6 +51,9 @@ pub enum NetError {
     /// A server packet failed decryption (security guidelines item 14: drop the connection).
     #[error("a server packet failed to decrypt")]
     Decrypt,
+    /// The connection broke the protocol in another way (see the inner error).
+    #[error("connection: {0}")]
+    Connection(mtproto_proto::endpoint::ConnectionError),
     /// Nothing arrived for [`ConnectConfig::idle_timeout`](crate::ConnectConfig::idle_timeout).
     #[error("nothing received for {0:?}")]
     Idle(Duration),
