@@ -1,12 +1,12 @@
-//! A loopback MTProto server **for tests** (and the base of the future test DC): it accepts
-//! TCP connections on 127.0.0.1, detects the client's transport, runs the server side of the
-//! key exchange, keeps `auth_key_id → (key, ServerSession)` across connections (so a client
-//! that reconnects keeps its session), and answers requests with a [`Handler`].
+//! A loopback MTProto server **for tests** (and the base of the future test DC): the tokio
+//! edge of `mtproto_proto::endpoint::ServerEndpoint`, which does everything MTProto (transport
+//! detection, the server key exchange, one session per key across connections). This crate
+//! accepts TCP connections on 127.0.0.1, moves bytes and time, and answers requests with a
+//! [`Handler`].
 //!
 //! It is deliberately simple and trusting: one lock around all state, no limits on clients,
 //! keys kept in memory. [`Knobs`] make it misbehave on purpose; [`Stats`] count what it saw
-//! and what it sent (outgoing packets are decrypted again to count `bad_server_salt` and
-//! `bad_msg_notification`, so the counts are what went on the wire).
+//! and what it refused.
 //!
 //! ```no_run
 //! # async fn demo(keys: Vec<mtproto_crypto::RsaPrivateKey>) -> std::io::Result<()> {
@@ -29,19 +29,17 @@ use std::time::Duration;
 
 use mtproto_crypto::message::decrypt_v2_message;
 use mtproto_crypto::{AuthKey, DhParams, Direction, RsaPrivateKey};
-use mtproto_proto::handshake::server::{
-    self as kex, DhParamsStep, ExpectReqDhParams, ExpectReqPq, ExpectSetClientDhParams,
-    ServerConfig, ServerQuirks,
+use mtproto_proto::endpoint::{
+    ConnectionId, ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent,
 };
-use mtproto_proto::schema::{enums, functions, types};
+use mtproto_proto::handshake::server::{ServerConfig, ServerQuirks};
+use mtproto_proto::schema::{functions, types};
 use mtproto_proto::session::wire::{self, Message};
-use mtproto_proto::session::{RpcError, ServerEvent, ServerSession, SessionConfig};
-use mtproto_proto::transport::{
-    Codec, Frame, MtProxySecret, Transport, TransportConfig, TransportErrorCode,
-};
+use mtproto_proto::session::{RpcError, SessionConfig};
+use mtproto_proto::transport::{MtProxySecret, Transport, TransportConfig};
 use rand::rngs::StdRng;
-use rand::SeedableRng;
-use tl_wire::{Deserialize, Identifiable};
+use rand::{RngCore, SeedableRng};
+use tl_wire::Identifiable;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
@@ -127,8 +125,8 @@ pub struct Knobs {
     /// Before handling the next packet that carries a request, set
     /// [`Knobs::clock_offset`] to this value. Fires once.
     pub clock_offset_on_next_request: Option<i64>,
-    /// Seconds added to the server's clock in encrypted sessions (its msg_ids and its
-    /// time-window check; not the key exchange). A client more than 300 s behind gets
+    /// Seconds added to the server's clock (its msg_ids and its time-window check; the key
+    /// exchange's `server_time` too). A client more than 300 s behind gets
     /// `bad_msg_notification` 16, more than 30 s ahead 17.
     pub clock_offset: i64,
     /// While set, encrypted sessions send nothing: packets are still read and handled
@@ -171,7 +169,7 @@ pub struct Stats {
     pub dropped_connections: u64,
     /// `ping` / `ping_delay_disconnect` messages received.
     pub pings: u64,
-    /// Server packets discarded because of [`Knobs::silent`].
+    /// Server writes discarded because of [`Knobs::silent`].
     pub swallowed_packets: u64,
 }
 
@@ -197,16 +195,27 @@ impl TestServer {
     pub async fn bind(config: TestServerConfig) -> io::Result<(SocketAddr, TestServerHandle)> {
         let listener = TcpListener::bind((std::net::Ipv4Addr::LOCALHOST, 0)).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            kex: ServerConfig {
-                keys: config.keys,
-                dh: DhParams::telegram(),
-                quirks: config.quirks,
+        let mut kex = ServerConfig::new(config.keys, DhParams::telegram());
+        kex.quirks = config.quirks;
+        let mut seed = [0u8; 32];
+        StdRng::from_entropy().fill_bytes(&mut seed);
+        let endpoint = ServerEndpoint::new(
+            ServerEndpointConfig {
+                kex,
+                session: config.session,
+                transport_config: TransportConfig::for_server(),
+                mtproxy_secret: config.mtproxy_secret,
             },
-            session: config.session,
+            seed,
+        );
+        let shared = Arc::new(Shared {
             handler: config.handler,
-            mtproxy_secret: config.mtproxy_secret,
-            state: Mutex::new(State::default()),
+            state: Mutex::new(State {
+                endpoint,
+                knobs: Knobs::default(),
+                stats: Stats::default(),
+                wakers: HashMap::new(),
+            }),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok((addr, TestServerHandle { shared, task }))
@@ -244,25 +253,21 @@ impl TestServerHandle {
     /// Registers a key as if a key exchange had created it, with `salt` as its salt (tests
     /// that are not about the key exchange skip it this way).
     pub fn add_key(&self, auth_key: AuthKey, salt: i64) {
-        let session = ServerSession::new(self.shared.session.clone(), auth_key.clone(), salt);
-        self.shared
-            .lock()
-            .keys
-            .insert(auth_key.id(), KeyEntry { auth_key, session });
+        self.shared.lock().endpoint.add_key(auth_key, salt);
     }
 
     /// Forgets every key: the next packet under any of them gets transport error -404.
     pub fn forget_keys(&self) {
-        self.shared.lock().keys.clear();
+        self.shared.lock().endpoint.forget_keys();
     }
 
     /// The salt the server expects with this key, if it knows the key.
     pub fn salt(&self, auth_key_id: i64) -> Option<i64> {
         self.shared
             .lock()
-            .keys
-            .get(&auth_key_id)
-            .map(|e| e.session.salt())
+            .endpoint
+            .session_mut(auth_key_id)
+            .map(|s| s.salt())
     }
 }
 
@@ -274,10 +279,7 @@ impl Drop for TestServerHandle {
 }
 
 struct Shared {
-    kex: ServerConfig,
-    session: SessionConfig,
     handler: Handler,
-    mtproxy_secret: Option<MtProxySecret>,
     state: Mutex<State>,
 }
 
@@ -287,16 +289,12 @@ impl Shared {
     }
 }
 
-#[derive(Default)]
 struct State {
-    keys: HashMap<i64, KeyEntry>,
+    endpoint: ServerEndpoint,
     knobs: Knobs,
     stats: Stats,
-}
-
-struct KeyEntry {
-    auth_key: AuthKey,
-    session: ServerSession,
+    /// Wakes a connection's task when an answer for it is ready (delayed replies).
+    wakers: HashMap<ConnectionId, mpsc::UnboundedSender<()>>,
 }
 
 async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
@@ -325,294 +323,206 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
     }
 }
 
-/// Where the key exchange of one connection is.
-enum Kex {
-    Idle,
-    ReqDh(ExpectReqDhParams),
-    SetDh(ExpectSetClientDhParams),
-}
-
-/// One connection's state.
-struct Conn {
-    shared: Arc<Shared>,
-    codec: Codec,
-    rng: StdRng,
-    kex: Kex,
-    /// The key this connection's encrypted packets use.
-    key_id: Option<i64>,
-    recorded_transport: bool,
-    wake: mpsc::UnboundedSender<()>,
-    out: Vec<u8>,
-}
-
-/// What to do after a packet.
+/// What to do after handling input.
 #[derive(PartialEq, Eq)]
 enum Next {
     Continue,
+    /// Write what is pending, then close.
     Close,
+    /// Close without writing anything more.
+    Drop,
 }
 
 async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
     let (wake, mut woken) = mpsc::unbounded_channel();
-    let codec = match &shared.mtproxy_secret {
-        Some(secret) => Codec::server_with_secret(TransportConfig::for_server(), secret.clone()),
-        None => Codec::server(TransportConfig::for_server()),
-    };
-    let mut conn = Conn {
-        shared,
-        codec,
-        rng: StdRng::from_entropy(),
-        kex: Kex::Idle,
-        key_id: None,
-        recorded_transport: false,
-        wake,
-        out: Vec::new(),
+    let conn = {
+        let mut state = shared.lock();
+        let conn = state.endpoint.accept();
+        state.wakers.insert(conn, wake);
+        conn
     };
     let mut buf = vec![0u8; READ_CHUNK];
     loop {
         let mut next = Next::Continue;
         tokio::select! {
             read = stream.read(&mut buf) => match read {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    conn.codec.handle_input(&buf[..n]);
-                    next = conn.handle_frames();
-                }
+                Ok(0) | Err(_) => break,
+                Ok(n) => next = handle_input(&shared, conn, &buf[..n]),
             },
             Some(()) = woken.recv() => {}
         }
-        // A connection closed on purpose sends only what is already framed (a -404).
-        if next == Next::Continue {
-            conn.flush();
+        if next == Next::Drop {
+            break;
         }
-        if !conn.out.is_empty() {
-            let written = stream.write_all(&conn.out).await;
-            conn.out.clear();
-            if written.is_err() {
-                return;
-            }
+        let out = transmit(&shared, conn);
+        if !out.is_empty() && stream.write_all(&out).await.is_err() {
+            break;
         }
         if next == Next::Close {
-            return;
+            break;
+        }
+    }
+    let mut state = shared.lock();
+    state.endpoint.close(conn);
+    state.wakers.remove(&conn);
+}
+
+/// Feeds bytes to the endpoint packet by packet (the knobs act between packets), then runs
+/// the handler for the requests that came.
+fn handle_input(shared: &Arc<Shared>, conn: ConnectionId, data: &[u8]) -> Next {
+    let mut requests = Vec::new();
+    let next = {
+        let mut guard = shared.lock();
+        let state = &mut *guard;
+        let mut next = match state.endpoint.receive(conn, data) {
+            Ok(()) => Next::Continue,
+            Err(_) => Next::Close,
+        };
+        while next == Next::Continue {
+            let packet = match state.endpoint.next_packet(conn) {
+                Ok(Some(packet)) => packet,
+                Ok(None) => break,
+                Err(error) => {
+                    tracing::debug!(%error, "test server: transport error, closing");
+                    next = Next::Close;
+                    break;
+                }
+            };
+            apply_knobs(state, &packet);
+            let now = offset_now(state.knobs.clock_offset);
+            if let Err(error) = state.endpoint.handle_packet(conn, now, &packet) {
+                tracing::debug!(%error, "test server: closing the connection");
+                next = Next::Close;
+            }
+            next = match route_events(state, &mut requests) {
+                Next::Continue => next,
+                other => other,
+            };
+        }
+        // Events of a connection that failed (a refused transport, say) count too.
+        match route_events(state, &mut requests) {
+            Next::Continue => next,
+            other => other,
+        }
+    };
+    // The handler runs without the lock held.
+    for (key_id, msg_id, body) in requests {
+        let reply = (shared.handler)(&body);
+        match reply {
+            Reply::Ok(result) => respond(shared, key_id, msg_id, &body, Ok(result)),
+            Reply::Error(error) => respond(shared, key_id, msg_id, &body, Err(error)),
+            Reply::Delayed(delay, result) => {
+                let shared = shared.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    respond(&shared, key_id, msg_id, &body, result);
+                    // The answer goes out on whichever connection of the key is up.
+                    let state = shared.lock();
+                    for wake in state.wakers.values() {
+                        let _ = wake.send(());
+                    }
+                });
+            }
+            Reply::Never => {}
+        }
+    }
+    next
+}
+
+/// Before an encrypted packet that carries a request is handled: the knobs that fire then.
+fn apply_knobs(state: &mut State, packet: &[u8]) {
+    let Some(key_id) = packet
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(i64::from_le_bytes)
+        .filter(|id| *id != 0)
+    else {
+        return;
+    };
+    let Some(key) = state.endpoint.auth_key(key_id) else {
+        return;
+    };
+    let peek = peek_client_packet(key, packet);
+    if peek.container {
+        state.stats.containers += 1;
+    }
+    state.stats.pings += peek.pings;
+    if peek.carries_request {
+        if let Some(salt) = state.knobs.rotate_salt_on_next_request.take() {
+            if let Some(session) = state.endpoint.session_mut(key_id) {
+                session.set_salt(salt);
+            }
+        }
+        if let Some(offset) = state.knobs.clock_offset_on_next_request.take() {
+            state.knobs.clock_offset = offset;
         }
     }
 }
 
-impl Conn {
-    fn handle_frames(&mut self) -> Next {
-        loop {
-            let frame = match self.codec.poll_frame() {
-                Ok(Some(frame)) => frame,
-                Ok(None) => return Next::Continue,
-                Err(error) => {
-                    tracing::debug!(%error, "test server: transport error, closing");
-                    if self.codec.transport().is_none() {
-                        // The client's opening bytes were refused.
-                        self.shared
-                            .lock()
-                            .stats
-                            .refused_transports
-                            .push(error.to_string());
-                    }
-                    return Next::Close;
-                }
-            };
-            if !self.recorded_transport {
-                self.recorded_transport = true;
-                if let Some(transport) = self.codec.transport() {
-                    let obfuscated = self.codec.is_obfuscated();
-                    let mut state = self.shared.lock();
-                    state.stats.transports.push((transport, obfuscated));
-                    if let Some(dc_id) = self.codec.dc_id().filter(|_| obfuscated) {
-                        state.stats.obfuscated_dc_ids.push(dc_id);
-                    }
+/// Counts what the endpoint reports and collects the requests to answer.
+fn route_events(state: &mut State, requests: &mut Vec<(i64, i64, Vec<u8>)>) -> Next {
+    let mut next = Next::Continue;
+    while let Some(event) = state.endpoint.poll_event() {
+        match event {
+            ServerEndpointEvent::TransportDetected {
+                transport,
+                obfuscated,
+                dc_id,
+                ..
+            } => {
+                state.stats.transports.push((transport, obfuscated));
+                if let Some(dc_id) = dc_id {
+                    state.stats.obfuscated_dc_ids.push(dc_id);
                 }
             }
-            let Frame::Packet { payload, .. } = frame else {
-                continue;
-            };
-            let next = if payload.len() >= 8 && payload[..8] == [0; 8] {
-                self.handle_plain(&payload)
-            } else {
-                self.handle_encrypted(&payload)
-            };
-            if next == Next::Close {
-                return Next::Close;
+            ServerEndpointEvent::TransportRefused { error, .. } => {
+                state.stats.refused_transports.push(error.to_string());
             }
-        }
-    }
-
-    /// One step of the server key exchange.
-    fn handle_plain(&mut self, packet: &[u8]) -> Next {
-        let now = unix_now();
-        let config = &self.shared.kex;
-        let (next, answer) = match std::mem::replace(&mut self.kex, Kex::Idle) {
-            Kex::Idle => match ExpectReqPq::new().handle(config, packet, now, &mut self.rng) {
-                Ok((step, answer)) => (Kex::ReqDh(step), answer),
-                Err(error) => return kex_failed(error),
-            },
-            Kex::ReqDh(step) => match step.handle(config, packet, now, &mut self.rng) {
-                Ok(DhParamsStep::Continue(step, answer)) => (Kex::SetDh(step), answer),
-                Ok(DhParamsStep::Refused(answer)) => (Kex::Idle, answer),
-                Err(error) => return kex_failed(error),
-            },
-            Kex::SetDh(step) => match step.handle(config, packet, now) {
-                Ok(kex::DhGenStep::Done(outcome, answer)) => {
-                    let session = ServerSession::new(
-                        self.shared.session.clone(),
-                        outcome.auth_key.clone(),
-                        outcome.first_salt,
-                    );
-                    tracing::debug!(auth_key = ?outcome.auth_key, "test server: key created");
-                    let mut state = self.shared.lock();
-                    state.stats.key_exchanges += 1;
-                    state.keys.insert(
-                        outcome.auth_key.id(),
-                        KeyEntry {
-                            auth_key: outcome.auth_key,
-                            session,
-                        },
-                    );
-                    (Kex::Idle, answer)
-                }
-                Ok(kex::DhGenStep::Retry(step, answer)) => (Kex::SetDh(step), answer),
-                Ok(kex::DhGenStep::Failed(answer)) => (Kex::Idle, answer),
-                Err(error) => return kex_failed(error),
-            },
-        };
-        self.kex = next;
-        self.send(&answer);
-        Next::Continue
-    }
-
-    fn handle_encrypted(&mut self, packet: &[u8]) -> Next {
-        // A packet too short to carry an auth_key_id is malformed: drop the connection.
-        let Some(key_id) = packet
-            .get(..8)
-            .and_then(|b| b.try_into().ok())
-            .map(i64::from_le_bytes)
-        else {
-            return Next::Close;
-        };
-        let shared = self.shared.clone();
-        let mut requests = Vec::new();
-        {
-            let mut guard = shared.lock();
-            let state = &mut *guard;
-            let Some(entry) = state.keys.get_mut(&key_id) else {
-                drop(guard);
-                return self.unknown_key(key_id);
-            };
-            self.key_id = Some(key_id);
-            let peek = peek_client_packet(&entry.auth_key, packet);
-            if peek.container {
-                state.stats.containers += 1;
+            ServerEndpointEvent::KeyCreated { .. } => state.stats.key_exchanges += 1,
+            ServerEndpointEvent::UnknownKey { .. } => state.stats.unknown_key_errors += 1,
+            ServerEndpointEvent::Refused { code: 48, .. } => state.stats.bad_server_salts += 1,
+            ServerEndpointEvent::Refused { code, .. } => {
+                *state.stats.bad_msg_notifications.entry(code).or_default() += 1;
             }
-            state.stats.pings += peek.pings;
-            if peek.carries_request {
-                if let Some(salt) = state.knobs.rotate_salt_on_next_request.take() {
-                    entry.session.set_salt(salt);
-                }
-                if let Some(offset) = state.knobs.clock_offset_on_next_request.take() {
-                    state.knobs.clock_offset = offset;
-                }
-            }
-            let now = offset_now(state.knobs.clock_offset);
-            if let Err(error) = entry.session.handle_packet(now, packet) {
-                tracing::debug!(%error, "test server: client packet refused");
-                if error == mtproto_proto::session::SessionError::Decrypt {
-                    return Next::Close;
-                }
-            }
-            while let Some(event) = entry.session.poll_event() {
-                let ServerEvent::Request { msg_id, body } = event else {
-                    continue;
-                };
+            ServerEndpointEvent::NewSession { .. } => {}
+            ServerEndpointEvent::Request {
+                key_id,
+                msg_id,
+                body,
+                ..
+            } => {
                 state.stats.requests += 1;
                 *state.stats.received.entry(body.clone()).or_default() += 1;
                 if state.knobs.drop_on_request == Some(state.stats.requests) {
                     state.knobs.drop_on_request = None;
                     state.stats.dropped_connections += 1;
                     tracing::debug!(msg_id, "test server: dropping the connection (knob)");
-                    return Next::Close;
-                }
-                requests.push((msg_id, body));
-            }
-        }
-        // The handler runs without the lock held.
-        for (msg_id, body) in requests {
-            let reply = (self.shared.handler)(&body);
-            match reply {
-                Reply::Ok(result) => respond(&self.shared, key_id, msg_id, &body, Ok(result)),
-                Reply::Error(error) => respond(&self.shared, key_id, msg_id, &body, Err(error)),
-                Reply::Delayed(delay, result) => {
-                    let shared = self.shared.clone();
-                    let wake = self.wake.clone();
-                    tokio::spawn(async move {
-                        tokio::time::sleep(delay).await;
-                        respond(&shared, key_id, msg_id, &body, result);
-                        let _ = wake.send(());
-                    });
-                }
-                Reply::Never => {}
-            }
-        }
-        Next::Continue
-    }
-
-    fn unknown_key(&mut self, key_id: i64) -> Next {
-        tracing::debug!(
-            auth_key_id = format_args!("{key_id:#x}"),
-            "test server: unknown key, sending -404"
-        );
-        self.shared.lock().stats.unknown_key_errors += 1;
-        let _ = self.codec.encode_transport_error(
-            TransportErrorCode::NoSuchKey,
-            &mut self.rng,
-            &mut self.out,
-        );
-        Next::Close
-    }
-
-    /// Frames a packet into the output buffer.
-    fn send(&mut self, packet: &[u8]) {
-        if let Err(error) = self.codec.encode(packet, &mut self.rng, &mut self.out) {
-            tracing::warn!(%error, "test server: cannot frame a packet");
-        }
-    }
-
-    /// Moves everything the session of this connection's key has to send into the output.
-    fn flush(&mut self) {
-        let Some(key_id) = self.key_id else {
-            return;
-        };
-        let shared = self.shared.clone();
-        let mut packets = Vec::new();
-        {
-            let mut guard = shared.lock();
-            let state = &mut *guard;
-            let Some(entry) = state.keys.get_mut(&key_id) else {
-                return;
-            };
-            let now = offset_now(state.knobs.clock_offset);
-            while let Some(packet) = entry.session.poll_transmit(now, &mut self.rng) {
-                if state.knobs.silent {
-                    state.stats.swallowed_packets += 1;
+                    next = Next::Drop;
                     continue;
                 }
-                count_server_packet(&entry.auth_key, &packet, &mut state.stats);
-                packets.push(packet);
+                if next == Next::Continue {
+                    requests.push((key_id, msg_id, body));
+                }
             }
         }
-        for packet in packets {
-            self.send(&packet);
-        }
     }
+    next
 }
 
-fn kex_failed(error: mtproto_proto::handshake::KexError) -> Next {
-    tracing::debug!(%error, "test server: key exchange failed, closing");
-    Next::Close
+/// What the endpoint has to send on `conn` (nothing while [`Knobs::silent`]).
+fn transmit(shared: &Shared, conn: ConnectionId) -> Vec<u8> {
+    let mut guard = shared.lock();
+    let state = &mut *guard;
+    let mut out = Vec::new();
+    let now = offset_now(state.knobs.clock_offset);
+    if let Err(error) = state.endpoint.poll_transmit(conn, now, &mut out) {
+        tracing::warn!(%error, "test server: cannot frame a packet");
+    }
+    if state.knobs.silent && !out.is_empty() {
+        state.stats.swallowed_packets += 1;
+        out.clear();
+    }
+    out
 }
 
 fn respond(
@@ -624,14 +534,13 @@ fn respond(
 ) {
     let mut guard = shared.lock();
     let state = &mut *guard;
-    let Some(entry) = state.keys.get_mut(&key_id) else {
-        return;
+    let answered = match &result {
+        Ok(result) => state.endpoint.respond(key_id, msg_id, Ok(result)),
+        Err(error) => state.endpoint.respond(key_id, msg_id, Err(error)),
     };
-    match result {
-        Ok(result) => entry.session.respond(msg_id, &result),
-        Err(error) => entry.session.respond_error(msg_id, &error),
+    if answered {
+        *state.stats.answered.entry(body.to_vec()).or_default() += 1;
     }
-    *state.stats.answered.entry(body.to_vec()).or_default() += 1;
 }
 
 fn offset_now(offset: i64) -> Duration {
@@ -703,30 +612,4 @@ fn is_service(id: Option<u32>) -> bool {
                 | types::MsgsAllInfo::CONSTRUCTOR_ID
         ) | None
     )
-}
-
-/// Counts the notifications in a server packet (decrypting a copy).
-fn count_server_packet(key: &AuthKey, packet: &[u8], stats: &mut Stats) {
-    let Ok(msg) = decrypt_v2_message(key, Direction::ServerToClient, packet) else {
-        return;
-    };
-    let bodies = if wire::peek_id(&msg.body) == Some(wire::MSG_CONTAINER_ID) {
-        wire::parse_container(&msg.body)
-            .map(|messages| messages.into_iter().map(|m| m.body).collect())
-            .unwrap_or_default()
-    } else {
-        vec![msg.body]
-    };
-    for body in bodies {
-        match enums::BadMsgNotification::from_bytes(&body) {
-            Ok(enums::BadMsgNotification::BadServerSalt(_)) => stats.bad_server_salts += 1,
-            Ok(enums::BadMsgNotification::BadMsgNotification(bad)) => {
-                *stats
-                    .bad_msg_notifications
-                    .entry(bad.error_code)
-                    .or_default() += 1;
-            }
-            Err(_) => {}
-        }
-    }
 }

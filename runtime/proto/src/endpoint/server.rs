@@ -251,35 +251,47 @@ impl ServerEndpoint {
 
     /// Bytes from connection `conn`. An error means the connection must be closed (after
     /// writing what [`ServerEndpoint::poll_transmit`] still gives, such as a -404).
+    ///
+    /// The same as [`ServerEndpoint::receive`], then [`ServerEndpoint::next_packet`] and
+    /// [`ServerEndpoint::handle_packet`] for each packet (for an edge that looks at packets
+    /// before they are handled).
     pub fn handle_input(
         &mut self,
         conn: ConnectionId,
         now: Duration,
         data: &[u8],
     ) -> Result<(), ConnectionError> {
-        let c = self
-            .conns
-            .get_mut(&conn)
-            .ok_or(ConnectionError::NotConnected)?;
+        self.receive(conn, data)?;
+        while let Some(packet) = self.next_packet(conn)? {
+            self.handle_packet(conn, now, &packet)?;
+        }
+        Ok(())
+    }
+
+    /// Buffers bytes from connection `conn` without handling them.
+    pub fn receive(&mut self, conn: ConnectionId, data: &[u8]) -> Result<(), ConnectionError> {
+        let c = self.conns.get_mut(&conn).ok_or(ConnectionError::NotConnected)?;
         if c.closing.is_some() {
             return Err(ConnectionError::Eof);
         }
         c.codec.handle_input(data);
+        Ok(())
+    }
+
+    /// The next whole MTProto packet received on `conn` (unencrypted: a key-exchange
+    /// message; else an encrypted one, starting with its auth_key_id), not handled yet.
+    pub fn next_packet(&mut self, conn: ConnectionId) -> Result<Option<Vec<u8>>, ConnectionError> {
         loop {
-            let c = self
-                .conns
-                .get_mut(&conn)
-                .ok_or(ConnectionError::NotConnected)?;
+            let c = self.conns.get_mut(&conn).ok_or(ConnectionError::NotConnected)?;
             let frame = match c.codec.poll_frame() {
                 Ok(Some(frame)) => frame,
-                Ok(None) => return Ok(()),
+                Ok(None) => return Ok(None),
                 Err(error) => {
                     if c.codec.transport().is_none() {
-                        self.events
-                            .push_back(ServerEndpointEvent::TransportRefused {
-                                conn,
-                                error: error.clone(),
-                            });
+                        self.events.push_back(ServerEndpointEvent::TransportRefused {
+                            conn,
+                            error: error.clone(),
+                        });
                     }
                     return Err(error.into());
                 }
@@ -288,23 +300,31 @@ impl ServerEndpoint {
                 c.detected = true;
                 if let Some(transport) = c.codec.transport() {
                     let obfuscated = c.codec.is_obfuscated();
-                    self.events
-                        .push_back(ServerEndpointEvent::TransportDetected {
-                            conn,
-                            transport,
-                            obfuscated,
-                            dc_id: c.codec.dc_id().filter(|_| obfuscated),
-                        });
+                    self.events.push_back(ServerEndpointEvent::TransportDetected {
+                        conn,
+                        transport,
+                        obfuscated,
+                        dc_id: c.codec.dc_id().filter(|_| obfuscated),
+                    });
                 }
             }
-            let Frame::Packet { payload, .. } = frame else {
-                continue;
-            };
-            if payload.len() >= 8 && payload[..8] == [0; 8] {
-                self.handle_plain(conn, now, &payload)?;
-            } else {
-                self.handle_encrypted(conn, now, &payload)?;
+            if let Frame::Packet { payload, .. } = frame {
+                return Ok(Some(payload));
             }
+        }
+    }
+
+    /// Handles one packet of `conn` (from [`ServerEndpoint::next_packet`]).
+    pub fn handle_packet(
+        &mut self,
+        conn: ConnectionId,
+        now: Duration,
+        packet: &[u8],
+    ) -> Result<(), ConnectionError> {
+        if packet.len() >= 8 && packet[..8] == [0; 8] {
+            self.handle_plain(conn, now, packet)
+        } else {
+            self.handle_encrypted(conn, now, packet)
         }
     }
 
