@@ -2,8 +2,8 @@
 //! Telegram's security guidelines:
 //!
 //! 1. `dh_prime` is a 2048-bit safe prime ([`DhParams::new`]: fast path for the well-known
-//!    Telegram prime, otherwise Miller-Rabin on `(p-1)/2` and `p`, verdicts kept in a
-//!    caller-owned [`PrimeCache`]);
+//!    Telegram prime, otherwise `crypto-primes`' Baillie-PSW test plus a Miller-Rabin round on
+//!    both `p` and `(p-1)/2`, verdicts kept in a caller-owned [`PrimeCache`]);
 //! 2. `g` is in 2..=7 and generates the subgroup of order `(p-1)/2` (residue conditions);
 //! 3. `1 < g_a, g_b < p-1` and 4. `2^(2048-64) <= g_a, g_b <= p - 2^(2048-64)`
 //!    ([`DhParams::check_value`]);
@@ -21,7 +21,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 use crate::hash::{ct_eq, sha1, sha256};
 use crate::ige;
 use crate::keys::{AesKeyIv, AuthKey};
-use crate::prime::is_probable_prime;
+use crate::prime::is_safe_prime_2048;
 
 /// Size of the DH prime and of every value in the group, in bits.
 pub const PRIME_BITS: u64 = 2048;
@@ -29,8 +29,6 @@ pub const PRIME_BITS: u64 = 2048;
 pub const VALUE_LEN: usize = 256;
 /// Values must lie in `[2^SAFE_RANGE_BITS, p - 2^SAFE_RANGE_BITS]`.
 pub const SAFE_RANGE_BITS: u32 = 2048 - 64;
-/// Miller-Rabin rounds on `(p-1)/2` (each lets a composite through with probability <= 1/4).
-pub const MILLER_RABIN_ROUNDS: u32 = 40;
 
 /// The 2048-bit safe prime Telegram's servers use (big-endian), published in
 /// core.telegram.org/mtproto/auth_key ("currently, dh_prime equals ...") and in the
@@ -176,11 +174,10 @@ impl PrimeCache {
 
 /// Is `p` (exactly 2048 bits, given as 256 big-endian bytes) a safe prime?
 ///
-/// Fast path for [`TELEGRAM_DH_PRIME`]. Otherwise: trial division, then
-/// [`MILLER_RABIN_ROUNDS`] Miller-Rabin rounds on `q = (p-1)/2`, then Miller-Rabin on `p` with
-/// base 2 plus two more rounds. Once `q` is prime, `2^(p-1) = 1 mod p` alone proves `p` prime
-/// (Pocklington, since `q > sqrt(p)` and `gcd(2^2 - 1, p) = 1`).
-fn is_safe_prime(p_bytes: &[u8; VALUE_LEN], p: &BigUint, cache: &mut PrimeCache) -> bool {
+/// Fast path for [`TELEGRAM_DH_PRIME`], then the caller's cache; otherwise `crypto-primes`
+/// decides (`p = 3 mod 4`, then Baillie-PSW and one Miller-Rabin round on `p` and on
+/// `(p-1)/2`), and the verdict is remembered.
+fn is_safe_prime(p_bytes: &[u8; VALUE_LEN], cache: &mut PrimeCache) -> bool {
     if *p_bytes == TELEGRAM_DH_PRIME {
         return true;
     }
@@ -188,14 +185,7 @@ fn is_safe_prime(p_bytes: &[u8; VALUE_LEN], p: &BigUint, cache: &mut PrimeCache)
     if let Some(v) = cache.get(&digest) {
         return v;
     }
-    let q: BigUint = p >> 1u32;
-    // p must be odd and 3 mod 4 (q odd); cheap filters before the modpows.
-    let verdict = p.bit(0)
-        && q.bit(0)
-        && !crate::prime::has_small_factor(p)
-        && !crate::prime::has_small_factor(&q)
-        && is_probable_prime(&q, MILLER_RABIN_ROUNDS, true)
-        && is_probable_prime(p, 2, true);
+    let verdict = is_safe_prime_2048(p_bytes);
     cache.insert(digest, verdict);
     verdict
 }
@@ -255,7 +245,7 @@ impl DhParams {
         }
         let mut p_bytes = [0u8; VALUE_LEN];
         p_bytes.copy_from_slice(&pad256(&p));
-        if !is_safe_prime(&p_bytes, &p, cache) {
+        if !is_safe_prime(&p_bytes, cache) {
             return Err(DhError::PrimeNotSafe);
         }
         let safe = BigUint::one() << SAFE_RANGE_BITS;
@@ -398,9 +388,10 @@ impl fmt::Debug for DhSecret {
     }
 }
 
-/// Left-pads a number to 256 big-endian bytes (callers guarantee it is below 2^2048).
+/// Left-pads a number to 256 big-endian bytes (callers guarantee it is below 2^2048). The
+/// temporary byte vector is zeroized, as the number may be a shared key or a decrypted block.
 pub(crate) fn pad256(n: &BigUint) -> [u8; VALUE_LEN] {
-    let bytes = n.to_bytes_be();
+    let bytes = Zeroizing::new(n.to_bytes_be());
     let mut out = [0u8; VALUE_LEN];
     let take = bytes.len().min(VALUE_LEN);
     out[VALUE_LEN - take..].copy_from_slice(&bytes[bytes.len() - take..]);

@@ -3,7 +3,7 @@
 //!
 //! Every loop is bounded, so a hostile `pq` ends in an error, never in a hang or a panic.
 
-use crate::prime::{is_prime_u64, mul_mod};
+use crate::prime::is_prime_u64;
 
 /// Why `pq` could not be split into two primes.
 #[non_exhaustive]
@@ -64,6 +64,11 @@ pub fn factorize(pq: u64) -> Result<(u64, u64), FactorError> {
     } else {
         Err(FactorError::NotTwoPrimes { pq })
     }
+}
+
+/// `a * b mod m` without overflow.
+fn mul_mod(a: u64, b: u64, m: u64) -> u64 {
+    ((a as u128 * b as u128) % m as u128) as u64
 }
 
 fn gcd(mut a: u64, mut b: u64) -> u64 {

@@ -1,7 +1,8 @@
 //! MTProto 2.0 cryptography for the login SDK.
 //!
 //! Every primitive comes from the RustCrypto crates (`aes`, `ctr`, `sha1`, `sha2`, `hmac`,
-//! `pbkdf2`); this crate only composes them the way MTProto requires. It is sans-IO: nothing
+//! `pbkdf2`), key encodings from `pkcs1` and `spki` (DER and PEM) and primality tests from
+//! `crypto-primes`; this crate only composes them the way MTProto requires. It is sans-IO: nothing
 //! here reads the clock or the operating system's randomness, and there is no global state.
 //! Functions that need randomness take a caller-supplied `&mut impl rand_core::CryptoRngCore`
 //! (or the random bytes themselves, for reproducible tests).
@@ -35,7 +36,6 @@ pub mod pfs;
 pub mod rsa;
 pub mod srp;
 
-mod der;
 mod hash;
 mod prime;
 

@@ -16,10 +16,13 @@ use std::fmt;
 
 use num_bigint::BigUint;
 use num_traits::Zero;
+use pkcs1::der::pem::{LineEnding, PemLabel};
+use pkcs1::der::{Decode, Document, EncodePem, SecretDocument};
+use pkcs1::UintRef;
 use rand_core::CryptoRngCore;
-use zeroize::Zeroize;
+use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
+use zeroize::{Zeroize, Zeroizing};
 
-use crate::der::{self, Der};
 use crate::hash::{array, ct_eq, sha1, sha256};
 use crate::ige;
 
@@ -34,6 +37,9 @@ pub const RSA_PAD_PADDED_LEN: usize = 192;
 /// How many temporary keys RSA_PAD draws before giving up (each is refused with probability
 /// below 1/2, so this is never reached with a working RNG).
 const MAX_TEMP_KEYS: usize = 256;
+
+/// `rsaEncryption` (RFC 8017 appendix C), the algorithm of an RSA `SubjectPublicKeyInfo`.
+const RSA_ENCRYPTION_OID: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
 /// Telegram's production-server public key, as published on my.telegram.org/apps.
 pub const TELEGRAM_PRODUCTION_KEY_PEM: &str = "-----BEGIN RSA PUBLIC KEY-----
@@ -161,52 +167,56 @@ impl RsaPublicKey {
     }
 
     /// Parses a PEM key: PKCS#1 (`BEGIN RSA PUBLIC KEY`) or SPKI (`BEGIN PUBLIC KEY`).
+    /// Text before the `BEGIN` line and whitespace around the block are ignored.
     pub fn from_pem(pem: &str) -> Result<Self, RsaError> {
-        if let Some(der) = der::pem_decode(pem, "RSA PUBLIC KEY") {
-            return Self::from_pkcs1_der(&der);
+        let (label, der) = Document::from_pem(pem.trim()).map_err(|_| RsaError::InvalidPem)?;
+        if label == pkcs1::RsaPublicKey::PEM_LABEL {
+            Self::from_pkcs1_der(der.as_bytes())
+        } else if label == SubjectPublicKeyInfoRef::PEM_LABEL {
+            Self::from_spki_der(der.as_bytes())
+        } else {
+            Err(RsaError::InvalidPem)
         }
-        if let Some(der) = der::pem_decode(pem, "PUBLIC KEY") {
-            return Self::from_spki_der(&der);
-        }
-        Err(RsaError::InvalidPem)
     }
 
     /// Parses a DER PKCS#1 `RSAPublicKey`.
     pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, RsaError> {
-        let (n, e) = parse_pkcs1_public(der).ok_or(RsaError::InvalidDer)?;
-        Self::from_components(n, e)
+        let key = pkcs1::RsaPublicKey::from_der(der).map_err(|_| RsaError::InvalidDer)?;
+        Self::from_components(key.modulus.as_bytes(), key.public_exponent.as_bytes())
     }
 
-    /// Parses a DER `SubjectPublicKeyInfo` holding an `rsaEncryption` key.
+    /// Parses a DER `SubjectPublicKeyInfo` holding an `rsaEncryption` key (parameters absent
+    /// or NULL).
     pub fn from_spki_der(der: &[u8]) -> Result<Self, RsaError> {
-        // 1.2.840.113549.1.1.1
-        const RSA_OID: [u8; 9] = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
-        let parse = || {
-            let mut outer = Der::new(der);
-            let mut spki = Der::new(outer.read(der::TAG_SEQUENCE)?);
-            let mut alg = Der::new(spki.read(der::TAG_SEQUENCE)?);
-            if alg.read(der::TAG_OID)? != RSA_OID {
-                return None;
-            }
-            if !alg.is_empty() {
-                alg.read(der::TAG_NULL)?;
-            }
-            let bits = spki.read(der::TAG_BIT_STRING)?;
-            let (&unused, key) = bits.split_first()?;
-            (unused == 0 && spki.is_empty() && outer.is_empty()).then_some(key)
-        };
-        let key = parse().ok_or(RsaError::InvalidDer)?;
+        let spki = SubjectPublicKeyInfoRef::from_der(der).map_err(|_| RsaError::InvalidDer)?;
+        let params_ok = spki.algorithm.parameters.map_or(true, |p| p.is_null());
+        if spki.algorithm.oid != RSA_ENCRYPTION_OID || !params_ok {
+            return Err(RsaError::InvalidDer);
+        }
+        let key = spki
+            .subject_public_key
+            .as_bytes()
+            .ok_or(RsaError::InvalidDer)?;
         Self::from_pkcs1_der(key)
     }
 
-    /// The key as a PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`), the form clients import.
+    /// The key as a PKCS#1 PEM (`BEGIN RSA PUBLIC KEY`, 64-character lines, `\n` line
+    /// endings), the form clients import.
     pub fn to_pkcs1_pem(&self) -> String {
-        let mut body = Vec::new();
-        der::write_uint(&self.n.to_bytes_be(), &mut body);
-        der::write_uint(&self.e.to_bytes_be(), &mut body);
-        let mut seq = Vec::new();
-        der::write(der::TAG_SEQUENCE, &body, &mut seq);
-        der::pem_encode(&seq, "RSA PUBLIC KEY")
+        let (n, e) = (self.n.to_bytes_be(), self.e.to_bytes_be());
+        let pem = UintRef::new(&n).and_then(|modulus| {
+            let public_exponent = UintRef::new(&e)?;
+            pkcs1::RsaPublicKey {
+                modulus,
+                public_exponent,
+            }
+            .to_pem(LineEnding::LF)
+        });
+        match pem {
+            Ok(pem) => pem,
+            // Unreachable: two integers of at most 256 bytes always encode.
+            Err(err) => panic!("PKCS#1 encoding of a 2048-bit key failed: {err}"),
+        }
     }
 
     /// Telegram's fingerprint: the last 8 bytes of SHA1(TL bytes n + TL bytes e), read as a
@@ -311,14 +321,6 @@ fn pad_block(n: &BigUint) -> [u8; BLOCK_LEN] {
     crate::dh::pad256(n)
 }
 
-fn parse_pkcs1_public(der: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut outer = Der::new(der);
-    let mut seq = Der::new(outer.read(der::TAG_SEQUENCE)?);
-    let n = seq.read_uint()?;
-    let e = seq.read_uint()?;
-    (seq.is_empty() && outer.is_empty()).then_some((n, e))
-}
-
 /// A 2048-bit RSA private key `(n, e, d)`: the server side of RSA_PAD, for a test DC.
 #[derive(Clone)]
 pub struct RsaPrivateKey {
@@ -354,18 +356,17 @@ impl RsaPrivateKey {
 
     /// Parses a PKCS#1 `-----BEGIN RSA PRIVATE KEY-----` PEM (only `n`, `e`, `d` are used).
     pub fn from_pkcs1_pem(pem: &str) -> Result<Self, RsaError> {
-        let der = der::pem_decode(pem, "RSA PRIVATE KEY").ok_or(RsaError::InvalidPem)?;
-        let parse = || {
-            let mut outer = Der::new(&der);
-            let mut seq = Der::new(outer.read(der::TAG_SEQUENCE)?);
-            let version = seq.read_uint()?;
-            if !version.is_empty() {
-                return None;
-            }
-            Some((seq.read_uint()?, seq.read_uint()?, seq.read_uint()?))
-        };
-        let (n, e, d) = parse().ok_or(RsaError::InvalidDer)?;
-        Self::from_components(n, e, d)
+        let (label, der) =
+            SecretDocument::from_pem(pem.trim()).map_err(|_| RsaError::InvalidPem)?;
+        if label != pkcs1::RsaPrivateKey::PEM_LABEL {
+            return Err(RsaError::InvalidPem);
+        }
+        let key: pkcs1::RsaPrivateKey<'_> = der.decode_msg().map_err(|_| RsaError::InvalidDer)?;
+        Self::from_components(
+            key.modulus.as_bytes(),
+            key.public_exponent.as_bytes(),
+            key.private_exponent.as_bytes(),
+        )
     }
 
     /// The matching public key.
@@ -381,29 +382,28 @@ impl RsaPrivateKey {
 
     /// Undoes RSA_PAD: returns the 192-byte `data_with_padding` (the TL inner data followed by
     /// the client's random padding), after checking the SHA256 inside.
-    pub fn decrypt_pad(&self, block: &[u8]) -> Result<[u8; RSA_PAD_PADDED_LEN], RsaError> {
-        let mut m = self.decrypt_raw(block)?;
+    ///
+    /// The plaintext holds `new_nonce`, so it comes back in a buffer that is zeroized on drop;
+    /// the decrypted block and `temp_key` are zeroized before returning.
+    pub fn decrypt_pad(&self, block: &[u8]) -> Result<Zeroizing<Vec<u8>>, RsaError> {
+        let mut m = Zeroizing::new(self.decrypt_raw(block)?);
         let (head, aes_part) = m.split_at_mut(32);
         let mask = sha256(&[aes_part]);
-        let mut temp_key = [0u8; 32];
-        for i in 0..32 {
-            temp_key[i] = head[i] ^ mask[i];
+        let mut temp_key = Zeroizing::new([0u8; 32]);
+        for ((t, h), k) in temp_key.iter_mut().zip(head.iter()).zip(mask.iter()) {
+            *t = h ^ k;
         }
         let opened = ige::decrypt_ige(aes_part, &temp_key, &[0u8; 32]);
         debug_assert!(opened.is_ok());
-        let mut padded = [0u8; RSA_PAD_PADDED_LEN];
-        padded.copy_from_slice(&aes_part[..RSA_PAD_PADDED_LEN]);
+        let mut padded = Zeroizing::new(aes_part[..RSA_PAD_PADDED_LEN].to_vec());
         padded.reverse();
         let ok = ct_eq(
-            &sha256(&[&temp_key, &padded]),
+            &sha256(&[&temp_key[..], &padded[..]]),
             &aes_part[RSA_PAD_PADDED_LEN..],
         );
-        temp_key.zeroize();
-        m.zeroize();
         if ok {
             Ok(padded)
         } else {
-            padded.zeroize();
             Err(RsaError::PaddingMismatch)
         }
     }
@@ -491,5 +491,116 @@ mod tests {
         assert!(RsaPublicKey::from_pem(&truncated).is_err());
         let bad = "-----BEGIN RSA PUBLIC KEY-----\nMAA=\n-----END RSA PUBLIC KEY-----";
         assert!(RsaPublicKey::from_pem(bad).is_err());
+    }
+
+    #[test]
+    fn pkcs1_pem_export_is_the_published_form() {
+        // Same bytes as the PEM Telegram publishes: 64-character lines, `\n` endings.
+        assert_eq!(
+            telegram_production_key().to_pkcs1_pem(),
+            TELEGRAM_PRODUCTION_KEY_PEM
+        );
+        assert_eq!(telegram_test_key().to_pkcs1_pem(), TELEGRAM_TEST_KEY_PEM);
+    }
+
+    #[test]
+    fn pem_framing_and_labels() {
+        let key = telegram_test_key();
+        // Text before the block, whitespace around it and CRLF line endings are accepted.
+        let framed = format!("Telegram test key:\n\n{TELEGRAM_TEST_KEY_PEM}\n\n");
+        assert_eq!(RsaPublicKey::from_pem(&framed).unwrap(), key);
+        let crlf = TELEGRAM_TEST_KEY_PEM.replace('\n', "\r\n");
+        assert_eq!(RsaPublicKey::from_pem(&crlf).unwrap(), key);
+        // Another label, or a private-key label for a public key, is not a supported PEM.
+        let other = TELEGRAM_TEST_KEY_PEM.replace("RSA PUBLIC KEY", "CERTIFICATE");
+        assert_eq!(RsaPublicKey::from_pem(&other), Err(RsaError::InvalidPem));
+        let private = TELEGRAM_TEST_KEY_PEM.replace("PUBLIC", "PRIVATE");
+        assert_eq!(
+            RsaPrivateKey::from_pkcs1_pem(&private).unwrap_err(),
+            RsaError::InvalidDer
+        );
+        assert_eq!(
+            RsaPrivateKey::from_pkcs1_pem(TELEGRAM_TEST_KEY_PEM).unwrap_err(),
+            RsaError::InvalidPem
+        );
+        // Invalid base64 inside a well-framed block.
+        let bad_b64 = TELEGRAM_TEST_KEY_PEM.replace("MIIBCgKCAQEA", "MIIBCgKCAQE!");
+        assert_eq!(RsaPublicKey::from_pem(&bad_b64), Err(RsaError::InvalidPem));
+    }
+
+    #[test]
+    fn malformed_der_is_an_error() {
+        let key = telegram_test_key();
+        let n = key.n_bytes();
+        // SEQUENCE { INTEGER n, INTEGER 65537 }, built by hand.
+        let mut body = vec![0x02, 0x82, 0x01, 0x01, 0x00];
+        body.extend_from_slice(&n);
+        body.extend_from_slice(&[0x02, 0x03, 0x01, 0x00, 0x01]);
+        let mut der = vec![0x30, 0x82, 0x01, 0x0a];
+        der.extend_from_slice(&body);
+        assert_eq!(RsaPublicKey::from_pkcs1_der(&der).unwrap(), key);
+        // Every truncation, a trailing byte, a negative modulus and a non-minimal exponent
+        // are refused.
+        for cut in 0..der.len() {
+            assert_eq!(
+                RsaPublicKey::from_pkcs1_der(&der[..cut]),
+                Err(RsaError::InvalidDer),
+                "cut at {cut}"
+            );
+        }
+        let mut trailing = der.clone();
+        trailing.push(0);
+        assert_eq!(
+            RsaPublicKey::from_pkcs1_der(&trailing),
+            Err(RsaError::InvalidDer)
+        );
+        let mut negative = der.clone();
+        negative[8] = 0x80;
+        negative.remove(7);
+        negative[3] -= 1;
+        negative[6] -= 1;
+        assert_eq!(
+            RsaPublicKey::from_pkcs1_der(&negative),
+            Err(RsaError::InvalidDer)
+        );
+        let mut padded_e = der[..der.len() - 5].to_vec();
+        padded_e.extend_from_slice(&[0x02, 0x04, 0x00, 0x01, 0x00, 0x01]);
+        padded_e[3] += 1;
+        assert_eq!(
+            RsaPublicKey::from_pkcs1_der(&padded_e),
+            Err(RsaError::InvalidDer)
+        );
+        // An absurd length.
+        assert_eq!(
+            RsaPublicKey::from_pkcs1_der(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]),
+            Err(RsaError::InvalidDer)
+        );
+        // SPKI: the wrong algorithm, or parameters other than NULL, are refused.
+        let spki = |oid_last: u8, params: &[u8]| {
+            let mut alg = vec![0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01];
+            alg.push(oid_last);
+            alg.extend_from_slice(params);
+            let mut inner = vec![0x30, alg.len() as u8];
+            inner.extend_from_slice(&alg);
+            inner.extend_from_slice(&[0x03, 0x82, 0x01, 0x0f, 0x00]);
+            inner.extend_from_slice(&der);
+            let mut out = vec![0x30, 0x82];
+            out.extend_from_slice(&(inner.len() as u16).to_be_bytes());
+            out.extend_from_slice(&inner);
+            out
+        };
+        assert_eq!(
+            RsaPublicKey::from_spki_der(&spki(1, &[0x05, 0x00])).unwrap(),
+            key
+        );
+        assert_eq!(RsaPublicKey::from_spki_der(&spki(1, &[])).unwrap(), key);
+        assert_eq!(
+            RsaPublicKey::from_spki_der(&spki(10, &[0x05, 0x00])),
+            Err(RsaError::InvalidDer)
+        );
+        assert_eq!(
+            RsaPublicKey::from_spki_der(&spki(1, &[0x02, 0x01, 0x00])),
+            Err(RsaError::InvalidDer)
+        );
     }
 }

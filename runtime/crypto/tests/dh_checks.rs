@@ -76,13 +76,49 @@ fn non_prime_p_is_rejected() {
     );
 }
 
+/// A 2048-bit prime p with p = 3 mod 4 (so (p-1)/2 is odd and no parity filter refuses it) and
+/// p = 2 mod 3 (so g = 3 passes its residue check), whose (p-1)/2 is composite with no prime
+/// factor below 1000: only a primality test of (p-1)/2 can refuse it.
+///
+/// Found by a deterministic search: draw primes with crypto-primes 0.5.0
+/// `generate_prime_with_rng::<U2048>(&mut ChaCha20Rng::seed_from_u64(0x6d7470726f746f),
+/// Some(2048))` (rand_chacha 0.3) and keep the first with those properties (the fifth drawn);
+/// Python's `pow`-based Miller-Rabin (64 random bases) agrees that p is prime and (p-1)/2 is not.
+const PRIME_NOT_SAFE: &str = concat!(
+    "9B58A66C87850097D337FB5B6C4C6982FAFF6771461B703DA849E124A81F92A4",
+    "8FDDFD5DB1E9036FD65D82035960DECF3D00DCC89CD57D9B44BA7C33BF14800A",
+    "78C3807DBB70374FE42E5F5FF30F8768BC72ACC79E74A18A05D40F8771AE61C6",
+    "3F529E0851DCDD9922F4E7F4A9A1915B8276FD742896C83114EB8C12A219055A",
+    "6792066F34FE1BC6C7B60FC8E21E84B6970B5A3D622CDD39EE02C4D9128F436A",
+    "24A2C615103F221CBAA21C467E8B783B93D33E2111CF1E40861F68D3D02405A4",
+    "7C3E538A57F7CE4873435B0B99A46E633DE49C80397B276A79BFFC60672F5F84",
+    "6767D14AC515C3C37CDA93513F7AFA0D0F88507B62B9916F7D1349D8313782FB",
+);
+
 #[test]
 fn prime_that_is_not_safe_is_rejected() {
-    // Telegram's prime + 570 is prime but (p-1)/2 is not (found by a search with Python's
-    // pow-based Miller-Rabin for this test; any primality test confirms it).
-    let p = telegram_p() + 570u32;
+    use rand::SeedableRng;
+    let p_bytes = hex::decode(PRIME_NOT_SAFE).unwrap();
+    let p = BigUint::from_bytes_be(&p_bytes);
+    let q = &p >> 1u32;
+    let zero = BigUint::from(0u32);
+    let one = BigUint::from(1u32);
+    // p itself is prime and 2048 bits long, so the verdict below is about (p-1)/2 alone.
+    assert_eq!(p.bits(), 2048);
+    assert!(crypto_primes::is_prime_with_rng(
+        &mut rand_chacha::ChaCha20Rng::seed_from_u64(1),
+        &crypto_bigint::U2048::from_be_slice(&p_bytes),
+    ));
+    assert_eq!(BigUint::from(3u32).modpow(&(&p - 1u32), &p), one);
+    // It gets past the cheap filters: p = 3 mod 4 (q odd), p = 2 mod 3 (g = 3 is fine) and q
+    // has no factor below 1000.
+    assert_eq!(&p % 4u32, BigUint::from(3u32));
+    assert_eq!(&p % 3u32, BigUint::from(2u32));
+    assert!((2u32..1000).all(|d| &q % d != zero));
+    // (p-1)/2 is composite: 2 is a Fermat witness.
+    assert_ne!(BigUint::from(2u32).modpow(&(&q - 1u32), &q), one);
     assert_eq!(
-        DhParams::new(&be256(&p), 3, &mut PrimeCache::new()).unwrap_err(),
+        DhParams::new(&p_bytes, 3, &mut PrimeCache::new()).unwrap_err(),
         DhError::PrimeNotSafe
     );
 }

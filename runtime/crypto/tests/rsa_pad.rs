@@ -6,33 +6,7 @@ use mtproto_crypto::rsa::{self, RsaError, RsaPrivateKey, RsaPublicKey};
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-const PRIVATE_PEM: &str = "-----BEGIN RSA PRIVATE KEY-----\n\
-MIIEowIBAAKCAQEAt/kXYH4aQzARk4LzUvvVSTlQWsnwXjNWX88AI2MTmc4Ca4sm\n\
-0CW0OiH3UCKbOGBPjG2Bb1E+pzUt4jqYErPBHwRPhidvWwkvNLMV2SvuAlDgP5gQ\n\
-6740t92vcvw7jD/GsFoW+E8iSWBz6wtQarUlAdh8Ys8035qWKpjGpORBnoOQyazz\n\
-ZxOjxpEfn7CGJ9l1XHPsan3JOPYlDirUCmpks2s9K44erSwSrXoZr5rXVUCDQ7rd\n\
-X7bG7sCFcg8wC9f6IhIdlxAjzHq6th9OpQqmLF2sk4StYVhRHikUlCLi0t8hvfNq\n\
-z8uctgO+obiko1MlcZgiBJsAdVG+9dwL4D9YewIDAQABAoIBAAmz9QQtUnRFtj+Z\n\
-8fxn9NVSVQcczHUjbwRJlh/Hq3J6t4z1f1wOCQXh4bnTwW0FQ1zML73vwoauGtfq\n\
-MDgYS/C3WPxh2xEpmFhGs7nLA9gSbOldu1K7qushoY3GeNuKR4/oiHqbLdtB34s/\n\
-gwPFvwhsYw8RD6BVdmMTwLJUqZNTFSpXCWyxIAvXatGDXjtyLt9sj4dkmHuUgo+S\n\
-sX5lgumQ55BzU5H6Zsjn+6UDZLK/iyGGqNQzEtLK54PIGUTP5UyIIdwWxSjgPUc3\n\
-+43Q6qvzf5Fa8CuXgdi2oyr9egyBR28LjHSiL+bTLQt6uV6R7hT3k+4KsP/awATX\n\
-BrHITeUCgYEA36L6zhlCFhzM+LLOZQNYZ9U037mVjotqtkiEVwZNv3A2G3bfdEg/\n\
-w0ewQwT+ceaVXXZYs2fFr8+l7JnqDCzzYHmt7SEMMiqC+U+QTMNJHy6ibdzTvqRV\n\
-X5wU/aXuz/MjvfU0KjTojS4Y1YSLL/aoLi8TrIoBsNWFV5Mr/uR/Xg0CgYEA0piz\n\
-kgMVv4KgXhuRAwyy8qwigGshV11MLBJl7+swb0O9UxRq0nCgj5Z3GyNny6qRYe/D\n\
-rdlJaL/N9KtKk048LAMpPi7xJoDLfb8xcfRilDii4HEbsWlhfWXAHEpmzeKiGgez\n\
-xcHoY//SCPMgborfbbHcHtpak4lzKriPkkZLdqcCgYEAqaHnWlOgZEN+WprOoaJy\n\
-+Xeovpb30YMA87l34MbgTHjiIdz+TCbNbuO+2Gc+VclQvO8bAyKQufXo5tosxQWH\n\
-qkNB4V+y7459gHyQeRmcKnHmNS1O1Am01GwBJBEsX0IPd3Q6GFW/m+8+WR9LsJsJ\n\
-INcGtlaMR8T+etogghxyXDUCgYABHKFGEhIZUr06AfdABt8i/Nmpx+cDKRDv4qD7\n\
-JUi6LadgOulddw7B809pq0QvBRWDaNqlnlIO5YRW2Fiqcm1K5jFfjKvlQiTQ4yOF\n\
-sH6cvbfOa4pz41SKbvEWtSXZzGqCrKu8TYvGi2E2fuIa80y+rYO1/f0gbkdXYGYR\n\
-paFcXQKBgFsAt0Dyw4lVnQ6z2rHubtFIrKlmzVW9BDhn9ZVHVZJoJhj9j7IAGLWK\n\
-HC4LgtnjQBd8U14fJdKUR3WWUkFMYuvINcz+mhqB0nUwWDWFqxEj+5bqUg6cIfik\n\
-qSFYWPY/GLXNAWcAi1vx9R28HL1hb7qa7yNfiDlfJ/63ICL4WiPp\n\
------END RSA PRIVATE KEY-----";
+const PRIVATE_PEM: &str = include_str!("fixtures/rsa_test_key.pem");
 const SPKI_PEM: &str = "-----BEGIN PUBLIC KEY-----\n\
 MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAt/kXYH4aQzARk4LzUvvV\n\
 STlQWsnwXjNWX88AI2MTmc4Ca4sm0CW0OiH3UCKbOGBPjG2Bb1E+pzUt4jqYErPB\n\
