@@ -235,6 +235,9 @@ fn telethon_client_is_accepted_by_server_session_and_decrypts_its_answers() {
                         ServerEvent::NewSession { session_id } => {
                             assert_eq!(session_id, SESSION_ID)
                         }
+                        ServerEvent::Refused { code } => {
+                            panic!("Telethon's message refused with code {code}")
+                        }
                     }
                 }
             }

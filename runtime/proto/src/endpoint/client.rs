@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use super::{ConnectionError, StoredAuth};
 use crate::handshake::client::{
-    self as kex, ClientConfig as KexConfig, DhGenStep, ExpectDhGenAnswer, ExpectResPq,
+    self as kex, ClientConfig as KexConfig, ClientDhGenStep, ExpectDhGenAnswer, ExpectResPq,
     ExpectServerDhParams,
 };
 use crate::session::{Event, RequestId, Session, SessionConfig, SessionError};
@@ -312,11 +312,11 @@ impl ClientEndpoint {
                 (Some(Kex::DhGen(Box::new(next))), Some(packet))
             }
             Kex::DhGen(step) => match step.handle(packet, now, rng)? {
-                DhGenStep::Retry(next, packet) => {
+                ClientDhGenStep::Retry(next, packet) => {
                     tracing::debug!("dh_gen_retry: sending a new g_b");
                     (Some(Kex::DhGen(next)), Some(packet))
                 }
-                DhGenStep::Done(outcome) => {
+                ClientDhGenStep::Done(outcome) => {
                     link.healthy = true;
                     let session_id = rng.next_u64() as i64;
                     tracing::info!(auth_key = ?outcome.auth_key, "created a new authorization key");

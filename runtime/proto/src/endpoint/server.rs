@@ -9,7 +9,8 @@ use rand_chacha::ChaCha20Rng;
 
 use super::ConnectionError;
 use crate::handshake::server::{
-    DhGenStep, DhParamsStep, ExpectReqDhParams, ExpectReqPq, ExpectSetClientDhParams, ServerConfig,
+    DhParamsStep, ExpectReqDhParams, ExpectReqPq, ExpectSetClientDhParams, ServerConfig,
+    ServerDhGenStep,
 };
 use crate::session::{RpcError, ServerEvent, ServerSession, SessionConfig, SessionError};
 use crate::transport::{
@@ -270,7 +271,10 @@ impl ServerEndpoint {
 
     /// Buffers bytes from connection `conn` without handling them.
     pub fn receive(&mut self, conn: ConnectionId, data: &[u8]) -> Result<(), ConnectionError> {
-        let c = self.conns.get_mut(&conn).ok_or(ConnectionError::NotConnected)?;
+        let c = self
+            .conns
+            .get_mut(&conn)
+            .ok_or(ConnectionError::NotConnected)?;
         if c.closing.is_some() {
             return Err(ConnectionError::Eof);
         }
@@ -282,16 +286,20 @@ impl ServerEndpoint {
     /// message; else an encrypted one, starting with its auth_key_id), not handled yet.
     pub fn next_packet(&mut self, conn: ConnectionId) -> Result<Option<Vec<u8>>, ConnectionError> {
         loop {
-            let c = self.conns.get_mut(&conn).ok_or(ConnectionError::NotConnected)?;
+            let c = self
+                .conns
+                .get_mut(&conn)
+                .ok_or(ConnectionError::NotConnected)?;
             let frame = match c.codec.poll_frame() {
                 Ok(Some(frame)) => frame,
                 Ok(None) => return Ok(None),
                 Err(error) => {
                     if c.codec.transport().is_none() {
-                        self.events.push_back(ServerEndpointEvent::TransportRefused {
-                            conn,
-                            error: error.clone(),
-                        });
+                        self.events
+                            .push_back(ServerEndpointEvent::TransportRefused {
+                                conn,
+                                error: error.clone(),
+                            });
                     }
                     return Err(error.into());
                 }
@@ -300,12 +308,13 @@ impl ServerEndpoint {
                 c.detected = true;
                 if let Some(transport) = c.codec.transport() {
                     let obfuscated = c.codec.is_obfuscated();
-                    self.events.push_back(ServerEndpointEvent::TransportDetected {
-                        conn,
-                        transport,
-                        obfuscated,
-                        dc_id: c.codec.dc_id().filter(|_| obfuscated),
-                    });
+                    self.events
+                        .push_back(ServerEndpointEvent::TransportDetected {
+                            conn,
+                            transport,
+                            obfuscated,
+                            dc_id: c.codec.dc_id().filter(|_| obfuscated),
+                        });
                 }
             }
             if let Frame::Packet { payload, .. } = frame {
@@ -351,7 +360,7 @@ impl ServerEndpoint {
                 DhParamsStep::Refused(answer) => (Kex::Idle, answer),
             },
             Kex::SetDh(step) => match step.handle(config, packet, now)? {
-                DhGenStep::Done(outcome, answer) => {
+                ServerDhGenStep::Done(outcome, answer) => {
                     let key_id = outcome.auth_key.id();
                     tracing::debug!(auth_key = ?outcome.auth_key, "server: key created");
                     let session = ServerSession::new(
@@ -374,8 +383,8 @@ impl ServerEndpoint {
                     });
                     (Kex::Idle, answer)
                 }
-                DhGenStep::Retry(step, answer) => (Kex::SetDh(step), answer),
-                DhGenStep::Failed(answer) => (Kex::Idle, answer),
+                ServerDhGenStep::Retry(step, answer) => (Kex::SetDh(step), answer),
+                ServerDhGenStep::Failed(answer) => (Kex::Idle, answer),
             },
         };
         c.kex = next;

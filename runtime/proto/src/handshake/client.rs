@@ -1,5 +1,12 @@
 //! The client role of the key exchange, one consuming step per expected answer
 //! (`ExpectResPq` → `ExpectServerDhParams` → `ExpectDhGenAnswer`).
+//!
+//! Every answer goes through the nonce check (`checked::check_nonces`, or for `resPQ`
+//! `checked::check_res_pq_nonce`) before anything is derived from it: the functions that
+//! accept an answer (build `req_DH_params`, derive the temporary key, check the DH values and
+//! send `g_b`, build the outcome, send a retry, report a verified failure) take the answer only
+//! wrapped in a `checked::NoncesChecked`, which nothing outside that private module can
+//! create, so accepting an unchecked answer does not compile.
 
 use std::time::Duration;
 
@@ -11,6 +18,7 @@ use rand_core::CryptoRngCore;
 use tl_wire::Serialize;
 use zeroize::Zeroizing;
 
+use self::checked::{check_nonces, check_res_pq_nonce, Nonces, NoncesChecked};
 use super::{KexError, KeyExchangeOutcome, SecretNonce};
 use crate::msg_id::{MsgIdGenerator, MsgIdKind};
 use crate::plain;
@@ -25,7 +33,8 @@ pub struct ClientConfig {
     pub public_keys: Vec<RsaPublicKey>,
     /// `Some(seconds)` creates a temporary key (PFS) with `p_q_inner_data_temp_dc`.
     pub temp_key_expires_in: Option<i32>,
-    /// How many `dh_gen_retry` answers to accept before giving up.
+    /// How many `dh_gen_retry` answers to accept before giving up: the next one is
+    /// [`KexError::TooManyRetries`].
     pub max_retries: u32,
 }
 
@@ -62,8 +71,7 @@ pub struct ExpectResPq {
 #[derive(Debug)]
 pub struct ExpectServerDhParams {
     config: ClientConfig,
-    nonce: [u8; 16],
-    server_nonce: [u8; 16],
+    nonces: Nonces,
     new_nonce: SecretNonce,
     msg_ids: MsgIdGenerator,
 }
@@ -82,38 +90,109 @@ pub struct ExpectDhGenAnswer {
 /// What sending a (new) `g_b` needs.
 #[derive(Debug)]
 struct DhRound {
-    nonce: [u8; 16],
-    server_nonce: [u8; 16],
+    nonces: Nonces,
     msg_ids: MsgIdGenerator,
     dh: DhParams,
     g_a: Vec<u8>,
     tmp: keys::AesKeyIv,
 }
 
-/// The result of the last step: the key, or a retry with a new `g_b` to send.
+/// What the client's last step ([`ExpectDhGenAnswer::handle`]) gives: the key, or a retry
+/// with a new `g_b` to send. (The server's counterpart is
+/// [`super::server::ServerDhGenStep`].)
 #[derive(Debug)]
-pub enum DhGenStep {
-    /// The key exchange succeeded.
+pub enum ClientDhGenStep {
+    /// `dh_gen_ok`: the key exchange succeeded.
     Done(KeyExchangeOutcome),
-    /// The server asked for another `g_b`: send the packet and wait again.
+    /// `dh_gen_retry`: send the packet (a new `g_b`) and wait again.
     Retry(Box<ExpectDhGenAnswer>, Vec<u8>),
 }
 
-/// Proof that the nonces of an answer were checked; only [`check_nonces`] creates it.
-struct NoncesChecked(());
+/// The nonce check and its proof, in a module of their own: the field of [`NoncesChecked`] is
+/// private here, so the rest of the client can only get one from [`check_nonces`] or
+/// [`check_res_pq_nonce`].
+mod checked {
+    use super::KexError;
+    use crate::schema::types;
 
-fn check_nonces(
-    step: &'static str,
-    (nonce, server_nonce): (&[u8; 16], &[u8; 16]),
-    (want_nonce, want_server_nonce): (&[u8; 16], &[u8; 16]),
-) -> Result<NoncesChecked, KexError> {
-    if nonce != want_nonce {
-        return Err(KexError::NonceMismatch { step });
+    /// The `nonce` this client chose and the `server_nonce` of `resPQ`: what every later
+    /// answer must carry.
+    #[derive(Clone, Copy, Debug)]
+    pub(super) struct Nonces {
+        pub(super) nonce: [u8; 16],
+        pub(super) server_nonce: [u8; 16],
     }
-    if server_nonce != want_server_nonce {
-        return Err(KexError::ServerNonceMismatch { step });
+
+    /// An answer whose nonces were checked. Holding one is the only way to reach the answer's
+    /// fields after the check, and the functions that accept an answer take it in this form.
+    pub(super) struct NoncesChecked<T>(T);
+
+    impl<T> NoncesChecked<T> {
+        /// The checked answer.
+        pub(super) fn get(&self) -> &T {
+            &self.0
+        }
+
+        /// The checked answer, by value.
+        pub(super) fn into_inner(self) -> T {
+            self.0
+        }
     }
-    Ok(NoncesChecked(()))
+
+    /// An answer that carries both `nonce` and `server_nonce`.
+    pub(super) trait CarriesNonces {
+        /// The message name, for the error.
+        const STEP: &'static str;
+        /// Its `nonce` and `server_nonce`.
+        fn nonces(&self) -> (&[u8; 16], &[u8; 16]);
+    }
+
+    macro_rules! carries_nonces {
+        ($($ty:ty => $step:literal,)*) => {$(
+            impl CarriesNonces for $ty {
+                const STEP: &'static str = $step;
+                fn nonces(&self) -> (&[u8; 16], &[u8; 16]) {
+                    (&self.nonce, &self.server_nonce)
+                }
+            }
+        )*};
+    }
+
+    carries_nonces! {
+        types::ServerDhParamsOk => "server_DH_params_ok",
+        types::ServerDhParamsFail => "server_DH_params_fail",
+        types::ServerDhInnerData => "server_DH_inner_data",
+        types::DhGenOk => "dh_gen_ok",
+        types::DhGenRetry => "dh_gen_retry",
+        types::DhGenFail => "dh_gen_fail",
+    }
+
+    /// Checks `nonce` and then `server_nonce` of an answer after `resPQ`.
+    pub(super) fn check_nonces<T: CarriesNonces>(
+        answer: T,
+        want: &Nonces,
+    ) -> Result<NoncesChecked<T>, KexError> {
+        let (nonce, server_nonce) = answer.nonces();
+        if *nonce != want.nonce {
+            return Err(KexError::NonceMismatch { step: T::STEP });
+        }
+        if *server_nonce != want.server_nonce {
+            return Err(KexError::ServerNonceMismatch { step: T::STEP });
+        }
+        Ok(NoncesChecked(answer))
+    }
+
+    /// Checks the `nonce` of `resPQ` (its `server_nonce` is new: there is nothing to compare
+    /// it with).
+    pub(super) fn check_res_pq_nonce(
+        res: types::ResPq,
+        want: &[u8; 16],
+    ) -> Result<NoncesChecked<types::ResPq>, KexError> {
+        if res.nonce != *want {
+            return Err(KexError::NonceMismatch { step: "resPQ" });
+        }
+        Ok(NoncesChecked(res))
+    }
 }
 
 fn minimal_be(v: u64) -> Vec<u8> {
@@ -134,9 +213,18 @@ impl ExpectResPq {
         let (_, body) = plain::unwrap(packet)?;
         let enums::ResPq::ResPq(res) =
             decode::<enums::ResPq>(body).map_err(KexError::decode("resPQ"))?;
-        if res.nonce != self.nonce {
-            return Err(KexError::NonceMismatch { step: "resPQ" });
-        }
+        let res = check_res_pq_nonce(res, &self.nonce)?;
+        self.request_dh_params(res, now, rng)
+    }
+
+    /// Accepts a checked `resPQ`: factors pq and builds `req_DH_params`.
+    fn request_dh_params(
+        self,
+        res: NoncesChecked<types::ResPq>,
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<(ExpectServerDhParams, Vec<u8>), KexError> {
+        let res = res.into_inner();
         let key = mtproto_crypto::rsa::find_key(
             &self.config.public_keys,
             &res.server_public_key_fingerprints,
@@ -191,8 +279,10 @@ impl ExpectResPq {
         Ok((
             ExpectServerDhParams {
                 config: self.config,
-                nonce: self.nonce,
-                server_nonce: res.server_nonce,
+                nonces: Nonces {
+                    nonce: self.nonce,
+                    server_nonce: res.server_nonce,
+                },
                 new_nonce,
                 msg_ids,
             },
@@ -215,53 +305,69 @@ impl ExpectServerDhParams {
         let (_, body) = plain::unwrap(packet)?;
         let answer =
             decode::<enums::ServerDhParams>(body).map_err(KexError::decode("Server_DH_Params"))?;
-        let ok = match answer {
-            enums::ServerDhParams::Ok(ok) => ok,
+        match answer {
             enums::ServerDhParams::Fail(fail) => {
-                check_nonces(
-                    "server_DH_params_fail",
-                    (&fail.nonce, &fail.server_nonce),
-                    (&self.nonce, &self.server_nonce),
-                )?;
-                if fail.new_nonce_hash != keys::dh_params_fail_nonce_hash(&self.new_nonce) {
-                    return Err(KexError::NewNonceHashMismatch { number: 0 });
-                }
-                return Err(KexError::ServerDhParamsFail);
+                Err(self.refused(check_nonces(fail, &self.nonces)?))
             }
-        };
-        check_nonces(
-            "server_DH_params_ok",
-            (&ok.nonce, &ok.server_nonce),
-            (&self.nonce, &self.server_nonce),
-        )?;
-        let tmp = keys::tmp_aes_key_iv(&self.new_nonce, &self.server_nonce);
-        let answer = Zeroizing::new(unwrap_with_hash(&ok.encrypted_answer, &tmp)?);
-        let enums::ServerDhInnerData::ServerDhInnerData(inner) =
-            decode::<enums::ServerDhInnerData>(&answer)
-                .map_err(KexError::decode("server_DH_inner_data"))?;
-        check_nonces(
-            "server_DH_inner_data",
-            (&inner.nonce, &inner.server_nonce),
-            (&self.nonce, &self.server_nonce),
-        )?;
+            enums::ServerDhParams::Ok(ok) => {
+                let (tmp, answer) = self.decrypt_answer(check_nonces(ok, &self.nonces)?)?;
+                let enums::ServerDhInnerData::ServerDhInnerData(inner) =
+                    decode::<enums::ServerDhInnerData>(&answer)
+                        .map_err(KexError::decode("server_DH_inner_data"))?;
+                let inner = check_nonces(inner, &self.nonces)?;
+                self.accept_dh_params(inner, tmp, now, rng, primes)
+            }
+        }
+    }
+
+    /// Accepts a checked `server_DH_params_fail`: checks its `new_nonce_hash` and returns the
+    /// error to report.
+    fn refused(&self, fail: NoncesChecked<types::ServerDhParamsFail>) -> KexError {
+        if fail.get().new_nonce_hash != keys::dh_params_fail_nonce_hash(&self.new_nonce) {
+            return KexError::NewNonceHashMismatch { number: 0 };
+        }
+        KexError::ServerDhParamsFail
+    }
+
+    /// Accepts a checked `server_DH_params_ok`: derives the temporary key and decrypts and
+    /// verifies `answer_with_hash`, returning the key and the answer.
+    fn decrypt_answer(
+        &self,
+        ok: NoncesChecked<types::ServerDhParamsOk>,
+    ) -> Result<(keys::AesKeyIv, Zeroizing<Vec<u8>>), KexError> {
+        let tmp = keys::tmp_aes_key_iv(&self.new_nonce, &self.nonces.server_nonce);
+        let answer = Zeroizing::new(unwrap_with_hash(&ok.get().encrypted_answer, &tmp)?);
+        Ok((tmp, answer))
+    }
+
+    /// Accepts a checked `server_DH_inner_data`: checks the group and `g_a`, syncs the clock,
+    /// and sends the first `g_b`.
+    fn accept_dh_params(
+        self,
+        inner: NoncesChecked<types::ServerDhInnerData>,
+        tmp: keys::AesKeyIv,
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+        primes: &mut PrimeCache,
+    ) -> Result<(ExpectDhGenAnswer, Vec<u8>), KexError> {
+        let inner = inner.into_inner();
         let dh = DhParams::new(&inner.dh_prime, inner.g, primes)?;
         dh.check_value(&inner.g_a, DhValue::GA)?;
         let mut msg_ids = self.msg_ids;
         msg_ids.sync_to_server_time(now, i64::from(inner.server_time));
-        let mut pending = DhRound {
-            nonce: self.nonce,
-            server_nonce: self.server_nonce,
+        let mut round = DhRound {
+            nonces: self.nonces,
             msg_ids,
             dh,
             g_a: inner.g_a,
             tmp,
         };
-        let (auth_key, packet) = pending.send_g_b(0, now, rng)?;
+        let (auth_key, packet) = round.send_g_b(0, now, rng)?;
         Ok((
             ExpectDhGenAnswer {
                 config: self.config,
                 new_nonce: self.new_nonce,
-                round: pending,
+                round,
                 auth_key,
                 retries: 0,
             },
@@ -271,7 +377,8 @@ impl ExpectServerDhParams {
 }
 
 impl DhRound {
-    /// Draws `b`, computes the key, and builds the `set_client_DH_params` packet.
+    /// Draws `b`, computes the key, and builds the `set_client_DH_params` packet. Called only
+    /// by the functions that accept a checked `server_DH_inner_data` or `dh_gen_retry`.
     fn send_g_b(
         &mut self,
         retry_id: i64,
@@ -280,17 +387,21 @@ impl DhRound {
     ) -> Result<(AuthKey, Vec<u8>), KexError> {
         let (secret, g_b): (DhSecret, _) = self.dh.generate_secret(rng, DhValue::GB)?;
         let auth_key = self.dh.auth_key(&secret, &self.g_a, DhValue::GA)?;
+        let Nonces {
+            nonce,
+            server_nonce,
+        } = self.nonces;
         let inner: enums::ClientDhInnerData = types::ClientDhInnerData {
-            nonce: self.nonce,
-            server_nonce: self.server_nonce,
+            nonce,
+            server_nonce,
             retry_id,
             g_b: g_b.to_vec(),
         }
         .into();
         let encrypted_data = wrap_with_hash_random(&inner.to_bytes(), &self.tmp, rng);
         let request = functions::SetClientDhParams {
-            nonce: self.nonce,
-            server_nonce: self.server_nonce,
+            nonce,
+            server_nonce,
             encrypted_data,
         };
         let packet = plain::wrap(
@@ -313,53 +424,78 @@ impl ExpectDhGenAnswer {
     }
 
     /// Handles the final answer: `dh_gen_ok` gives the key; `dh_gen_retry` sends a new `g_b`
-    /// (with `retry_id` = aux_hash of the refused key); `dh_gen_fail` is an error. Every
-    /// answer's nonces and `new_nonce_hash` are checked first.
+    /// (with `retry_id` = aux_hash of the refused key), at most `max_retries` times;
+    /// `dh_gen_fail` is [`KexError::DhGenFail`]. Every answer's nonces and `new_nonce_hash`
+    /// are checked first.
     pub fn handle(
-        mut self,
+        self,
         packet: &[u8],
         now: Duration,
         rng: &mut impl CryptoRngCore,
-    ) -> Result<DhGenStep, KexError> {
+    ) -> Result<ClientDhGenStep, KexError> {
         let (_, body) = plain::unwrap(packet)?;
         let answer = decode::<enums::SetClientDhParamsAnswer>(body)
             .map_err(KexError::decode("Set_client_DH_params_answer"))?;
-        let want = (&self.round.nonce, &self.round.server_nonce);
+        let nonces = self.round.nonces;
         match answer {
-            enums::SetClientDhParamsAnswer::DhGenOk(ok) => {
-                let _checked: NoncesChecked =
-                    check_nonces("dh_gen_ok", (&ok.nonce, &ok.server_nonce), want)?;
-                self.check_hash(DhGenAnswer::Ok, &ok.new_nonce_hash1)?;
-                let server_now = self.round.msg_ids.server_now(now);
-                Ok(DhGenStep::Done(KeyExchangeOutcome {
-                    first_salt: keys::first_salt(&self.new_nonce, &self.round.server_nonce),
-                    time_offset: self.round.msg_ids.time_offset(),
-                    expires_at: self
-                        .config
-                        .temp_key_expires_in
-                        .map(|s| server_now + i64::from(s)),
-                    auth_key: self.auth_key,
-                }))
-            }
+            enums::SetClientDhParamsAnswer::DhGenOk(ok) => self
+                .finish(check_nonces(ok, &nonces)?, now)
+                .map(ClientDhGenStep::Done),
             enums::SetClientDhParamsAnswer::DhGenRetry(retry) => {
-                check_nonces("dh_gen_retry", (&retry.nonce, &retry.server_nonce), want)?;
-                self.check_hash(DhGenAnswer::Retry, &retry.new_nonce_hash2)?;
-                if self.retries >= self.config.max_retries {
-                    return Err(KexError::TooManyRetries {
-                        limit: self.config.max_retries,
-                    });
-                }
-                self.retries += 1;
-                let retry_id = self.auth_key.aux_hash();
-                let (auth_key, packet) = self.round.send_g_b(retry_id, now, rng)?;
-                self.auth_key = auth_key;
-                Ok(DhGenStep::Retry(Box::new(self), packet))
+                self.retry(check_nonces(retry, &nonces)?, now, rng)
             }
             enums::SetClientDhParamsAnswer::DhGenFail(fail) => {
-                check_nonces("dh_gen_fail", (&fail.nonce, &fail.server_nonce), want)?;
-                self.check_hash(DhGenAnswer::Fail, &fail.new_nonce_hash3)?;
-                Err(KexError::DhGenFail)
+                Err(self.failed(check_nonces(fail, &nonces)?))
             }
+        }
+    }
+
+    /// Accepts a checked `dh_gen_ok`: checks `new_nonce_hash1` and builds the outcome.
+    fn finish(
+        self,
+        ok: NoncesChecked<types::DhGenOk>,
+        now: Duration,
+    ) -> Result<KeyExchangeOutcome, KexError> {
+        self.check_hash(DhGenAnswer::Ok, &ok.get().new_nonce_hash1)?;
+        let server_now = self.round.msg_ids.server_now(now);
+        Ok(KeyExchangeOutcome {
+            first_salt: keys::first_salt(&self.new_nonce, &self.round.nonces.server_nonce),
+            time_offset: self.round.msg_ids.time_offset(),
+            expires_at: self
+                .config
+                .temp_key_expires_in
+                .map(|s| server_now + i64::from(s)),
+            auth_key: self.auth_key,
+        })
+    }
+
+    /// Accepts a checked `dh_gen_retry`: checks `new_nonce_hash2` and the retry limit, and
+    /// sends a new `g_b` with `retry_id` = aux_hash of the refused key.
+    fn retry(
+        mut self,
+        retry: NoncesChecked<types::DhGenRetry>,
+        now: Duration,
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<ClientDhGenStep, KexError> {
+        self.check_hash(DhGenAnswer::Retry, &retry.get().new_nonce_hash2)?;
+        if self.retries >= self.config.max_retries {
+            return Err(KexError::TooManyRetries {
+                limit: self.config.max_retries,
+            });
+        }
+        self.retries += 1;
+        let retry_id = self.auth_key.aux_hash();
+        let (auth_key, packet) = self.round.send_g_b(retry_id, now, rng)?;
+        self.auth_key = auth_key;
+        Ok(ClientDhGenStep::Retry(Box::new(self), packet))
+    }
+
+    /// Accepts a checked `dh_gen_fail`: checks `new_nonce_hash3` and returns the error to
+    /// report.
+    fn failed(&self, fail: NoncesChecked<types::DhGenFail>) -> KexError {
+        match self.check_hash(DhGenAnswer::Fail, &fail.get().new_nonce_hash3) {
+            Ok(()) => KexError::DhGenFail,
+            Err(e) => e,
         }
     }
 }

@@ -6,9 +6,11 @@
 //! since the Unix epoch) and randomness are inputs.
 //!
 //! Client: [`client::start`] → [`client::ExpectResPq`] → [`client::ExpectServerDhParams`] →
-//! [`client::ExpectDhGenAnswer`] → [`KeyExchangeOutcome`].
+//! [`client::ExpectDhGenAnswer`] → [`client::ClientDhGenStep`] (a retry, or
+//! [`KeyExchangeOutcome`]).
 //! Server: [`server::ExpectReqPq`] → [`server::ExpectReqDhParams`] →
-//! [`server::ExpectSetClientDhParams`] → [`server::ServerKeyOutcome`].
+//! [`server::ExpectSetClientDhParams`] → [`server::ServerDhGenStep`] (a retry, a failure, or
+//! [`server::ServerKeyOutcome`]).
 //!
 //! The client makes every check of the security guidelines' items 1 to 6: nonce and
 //! server_nonce at every step (failure answers included), the answer's SHA1, the 2048-bit safe

@@ -64,10 +64,22 @@ pub struct ServerQuirks {
     pub corrupt_answer_hash: bool,
     /// Answer the first `set_client_DH_params` with `dh_gen_retry`.
     pub retry_once: bool,
+    /// Answer every `set_client_DH_params` with `dh_gen_retry` (each `retry_id` still
+    /// checked), so that only the client's retry limit ends the exchange.
+    pub retry_forever: bool,
     /// Answer `set_client_DH_params` with `dh_gen_fail`.
     pub fail_dh_gen: bool,
-    /// Send `dh_gen_ok` with a wrong `new_nonce_hash1`.
+    /// Send the `new_nonce_hash` of whichever answer carries one (`server_DH_params_fail`,
+    /// `dh_gen_ok`, `dh_gen_retry`, `dh_gen_fail`) with one bit flipped.
     pub corrupt_new_nonce_hash: bool,
+    /// Compute the `new_nonce_hashN` of the `dh_gen_*` answers with the number of another
+    /// answer: `dh_gen_ok` carries hash 2, `dh_gen_retry` hash 3, `dh_gen_fail` hash 1.
+    pub misnumber_new_nonce_hash: bool,
+    /// Put a wrong `nonce` into `server_DH_inner_data` (under a correct answer hash; the outer
+    /// `server_DH_params_ok` stays right).
+    pub wrong_inner_nonce: bool,
+    /// Put a wrong `server_nonce` into `server_DH_inner_data` (under a correct answer hash).
+    pub wrong_inner_server_nonce: bool,
     /// Send a `g_a` of 1 (out of range).
     pub bad_g_a: bool,
 }
@@ -125,9 +137,11 @@ pub enum DhParamsStep {
     Refused(Vec<u8>),
 }
 
-/// The answer to `set_client_DH_params`.
+/// What the server's last step ([`ExpectSetClientDhParams::handle`]) gives: the answer to
+/// `set_client_DH_params`. (The client's counterpart is
+/// [`super::client::ClientDhGenStep`].)
 #[derive(Debug)]
-pub enum DhGenStep {
+pub enum ServerDhGenStep {
     /// `dh_gen_ok` was sent: the key exists.
     Done(ServerKeyOutcome, Vec<u8>),
     /// `dh_gen_retry` was sent; wait for another `set_client_DH_params`.
@@ -305,10 +319,14 @@ impl ExpectReqDhParams {
         }
         let mut msg_ids = self.msg_ids;
         if quirk!(config, refuse_dh_params) {
+            let mut new_nonce_hash = keys::dh_params_fail_nonce_hash(&inner.new_nonce);
+            if quirk!(config, corrupt_new_nonce_hash) {
+                new_nonce_hash[0] ^= 1;
+            }
             let fail: enums::ServerDhParams = types::ServerDhParamsFail {
                 nonce: self.nonce,
                 server_nonce: self.server_nonce,
-                new_nonce_hash: keys::dh_params_fail_nonce_hash(&inner.new_nonce),
+                new_nonce_hash,
             }
             .into();
             let packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &fail.to_bytes());
@@ -319,9 +337,16 @@ impl ExpectReqDhParams {
             g_a = [0u8; 256];
             g_a[255] = 1;
         }
+        let (mut inner_nonce, mut inner_server_nonce) = (self.nonce, self.server_nonce);
+        if quirk!(config, wrong_inner_nonce) {
+            inner_nonce[0] ^= 1;
+        }
+        if quirk!(config, wrong_inner_server_nonce) {
+            inner_server_nonce[0] ^= 1;
+        }
         let answer: enums::ServerDhInnerData = types::ServerDhInnerData {
-            nonce: self.nonce,
-            server_nonce: self.server_nonce,
+            nonce: inner_nonce,
+            server_nonce: inner_server_nonce,
             g: config.dh.g() as i32,
             dh_prime: config.dh.p_bytes().to_vec(),
             g_a: g_a.to_vec(),
@@ -360,6 +385,12 @@ impl ExpectReqDhParams {
 }
 
 impl ExpectSetClientDhParams {
+    /// The `retry_id` the next `set_client_DH_params` must carry: 0 at first, then the
+    /// aux_hash of the key refused by the last `dh_gen_retry`.
+    pub fn expected_retry_id(&self) -> i64 {
+        self.expected_retry_id
+    }
+
     /// Handles `set_client_DH_params`: decrypts `client_DH_inner_data`, checks nonces,
     /// `retry_id` and `g_b`, computes the key, and answers `dh_gen_ok` (or, per the quirks,
     /// `dh_gen_retry` / `dh_gen_fail`).
@@ -368,7 +399,7 @@ impl ExpectSetClientDhParams {
         config: &ServerConfig,
         packet: &[u8],
         now: Duration,
-    ) -> Result<DhGenStep, KexError> {
+    ) -> Result<ServerDhGenStep, KexError> {
         let (_, body) = plain::unwrap(packet)?;
         let req = decode::<functions::SetClientDhParams>(body)
             .map_err(KexError::decode("set_client_DH_params"))?;
@@ -403,8 +434,27 @@ impl ExpectSetClientDhParams {
             });
         }
         let auth_key = config.dh.auth_key(&self.secret, &inner.g_b, DhValue::GB)?;
-        let hash = |answer| keys::new_nonce_hash(&self.new_nonce, answer, &auth_key);
+        let hash = |answer: DhGenAnswer| {
+            let number_as = if quirk!(config, misnumber_new_nonce_hash) {
+                match answer {
+                    DhGenAnswer::Ok => DhGenAnswer::Retry,
+                    DhGenAnswer::Retry => DhGenAnswer::Fail,
+                    DhGenAnswer::Fail => DhGenAnswer::Ok,
+                }
+            } else {
+                answer
+            };
+            let mut hash = keys::new_nonce_hash(&self.new_nonce, number_as, &auth_key);
+            if quirk!(config, corrupt_new_nonce_hash) {
+                hash[0] ^= 1;
+            }
+            hash
+        };
         let (nonce, server_nonce) = (self.nonce, self.server_nonce);
+        let retry = match (quirk!(config, retry_forever), quirk!(config, retry_once)) {
+            (true, _) => true,
+            (false, once) => once && !self.retried,
+        };
         let answer: enums::SetClientDhParamsAnswer = if quirk!(config, fail_dh_gen) {
             types::DhGenFail {
                 nonce,
@@ -412,7 +462,7 @@ impl ExpectSetClientDhParams {
                 new_nonce_hash3: hash(DhGenAnswer::Fail),
             }
             .into()
-        } else if quirk!(config, retry_once) && !self.retried {
+        } else if retry {
             types::DhGenRetry {
                 nonce,
                 server_nonce,
@@ -420,14 +470,10 @@ impl ExpectSetClientDhParams {
             }
             .into()
         } else {
-            let mut new_nonce_hash1 = hash(DhGenAnswer::Ok);
-            if quirk!(config, corrupt_new_nonce_hash) {
-                new_nonce_hash1[0] ^= 1;
-            }
             types::DhGenOk {
                 nonce,
                 server_nonce,
-                new_nonce_hash1,
+                new_nonce_hash1: hash(DhGenAnswer::Ok),
             }
             .into()
         };
@@ -436,13 +482,13 @@ impl ExpectSetClientDhParams {
             &answer.to_bytes(),
         );
         Ok(match answer {
-            enums::SetClientDhParamsAnswer::DhGenFail(_) => DhGenStep::Failed(packet),
+            enums::SetClientDhParamsAnswer::DhGenFail(_) => ServerDhGenStep::Failed(packet),
             enums::SetClientDhParamsAnswer::DhGenRetry(_) => {
                 self.retried = true;
                 self.expected_retry_id = auth_key.aux_hash();
-                DhGenStep::Retry(self, packet)
+                ServerDhGenStep::Retry(self, packet)
             }
-            enums::SetClientDhParamsAnswer::DhGenOk(_) => DhGenStep::Done(
+            enums::SetClientDhParamsAnswer::DhGenOk(_) => ServerDhGenStep::Done(
                 ServerKeyOutcome {
                     first_salt: keys::first_salt(&self.new_nonce, &self.server_nonce),
                     auth_key,
