@@ -90,6 +90,10 @@ pub const SECRET_FIELDS: &[&str] = &[
     "auth.checkRecoveryPassword.code",
     "auth.recoverPassword.code",
     "emailVerificationCode.code",
+    "emailVerificationGoogle.token",
+    "emailVerificationApple.token",
+    "account.passwordInputSettings.new_password_hash",
+    "secureSecretSettings.secure_secret",
     "inputCheckPasswordSRP.A",
     "inputCheckPasswordSRP.M1",
     // Tokens that authorize a session.
@@ -104,6 +108,16 @@ pub const SECRET_FIELDS: &[&str] = &[
     "auth.importBotAuthorization.bot_auth_token",
     "auth.importWebTokenAuthorization.web_auth_token",
     "auth.bindTempAuthKey.encrypted_message",
+    "auth.loggedOut.future_auth_token",
+    "auth.cancelWebTokenAuthorization.web_auth_token",
+    "auth.finishFirebasePnvLogin.google_token",
+    "codeSettings.token",
+    "auth.requestFirebaseSms.safety_net_token",
+    "auth.requestFirebaseSms.play_integrity_token",
+    "auth.requestFirebaseSms.ios_push_secret",
+    "config.autologin_token",
+    // An MTProxy secret of a DC option.
+    "dcOption.secret",
     // Key-exchange secrets.
     "p_q_inner_data.new_nonce",
     "p_q_inner_data_dc.new_nonce",

@@ -1309,7 +1309,7 @@ pub mod types {
     /// ```text
     /// dcOption#18b7a10d flags:# ipv6:flags.0?true media_only:flags.1?true tcpo_only:flags.2?true cdn:flags.3?true static:flags.4?true this_port_only:flags.5?true id:int ip_address:string port:int secret:flags.10?bytes = DcOption;
     /// ```
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq)]
     pub struct DcOption {
         /// `ipv6:flags.0?true`
         pub ipv6: bool,
@@ -1394,12 +1394,29 @@ pub mod types {
             })
         }
     }
+    /// Secret fields print as `<redacted>`.
+    impl ::std::fmt::Debug for DcOption {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("DcOption")
+                .field("ipv6", &self.ipv6)
+                .field("media_only", &self.media_only)
+                .field("tcpo_only", &self.tcpo_only)
+                .field("cdn", &self.cdn)
+                .field("static", &self.r#static)
+                .field("this_port_only", &self.this_port_only)
+                .field("id", &self.id)
+                .field("ip_address", &self.ip_address)
+                .field("port", &self.port)
+                .field("secret", &format_args!("<redacted>"))
+                .finish()
+        }
+    }
     /// TL constructor [`config`](https://core.telegram.org/constructor/config), id `0xcc1a241e`.
     ///
     /// ```text
     /// config#cc1a241e flags:# default_p2p_contacts:flags.3?true preload_featured_stickers:flags.4?true revoke_pm_inbox:flags.6?true blocked_mode:flags.8?true force_try_ipv6:flags.14?true date:int expires:int test_mode:Bool this_dc:int dc_options:Vector<DcOption> dc_txt_domain_name:string chat_size_max:int megagroup_size_max:int forwarded_count_max:int online_update_period_ms:int offline_blur_timeout_ms:int offline_idle_timeout_ms:int online_cloud_timeout_ms:int notify_cloud_delay_ms:int notify_default_delay_ms:int push_chat_period_ms:int push_chat_limit:int edit_time_limit:int revoke_time_limit:int revoke_pm_time_limit:int rating_e_decay:int stickers_recent_limit:int channels_read_media_period:int tmp_sessions:flags.0?int call_receive_timeout_ms:int call_ring_timeout_ms:int call_connect_timeout_ms:int call_packet_timeout_ms:int me_url_prefix:string autoupdate_url_prefix:flags.7?string gif_search_username:flags.9?string venue_search_username:flags.10?string img_search_username:flags.11?string static_maps_provider:flags.12?string caption_length_max:int message_length_max:int webfile_dc_id:int suggested_lang_code:flags.2?string lang_pack_version:flags.2?int base_lang_pack_version:flags.2?int reactions_default:flags.15?Reaction autologin_token:flags.16?string = Config;
     /// ```
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq)]
     pub struct Config {
         /// `default_p2p_contacts:flags.3?true`
         pub default_p2p_contacts: bool,
@@ -1788,6 +1805,60 @@ pub mod types {
                 reactions_default,
                 autologin_token,
             })
+        }
+    }
+    /// Secret fields print as `<redacted>`.
+    impl ::std::fmt::Debug for Config {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("Config")
+                .field("default_p2p_contacts", &self.default_p2p_contacts)
+                .field("preload_featured_stickers", &self.preload_featured_stickers)
+                .field("revoke_pm_inbox", &self.revoke_pm_inbox)
+                .field("blocked_mode", &self.blocked_mode)
+                .field("force_try_ipv6", &self.force_try_ipv6)
+                .field("date", &self.date)
+                .field("expires", &self.expires)
+                .field("test_mode", &self.test_mode)
+                .field("this_dc", &self.this_dc)
+                .field("dc_options", &self.dc_options)
+                .field("dc_txt_domain_name", &self.dc_txt_domain_name)
+                .field("chat_size_max", &self.chat_size_max)
+                .field("megagroup_size_max", &self.megagroup_size_max)
+                .field("forwarded_count_max", &self.forwarded_count_max)
+                .field("online_update_period_ms", &self.online_update_period_ms)
+                .field("offline_blur_timeout_ms", &self.offline_blur_timeout_ms)
+                .field("offline_idle_timeout_ms", &self.offline_idle_timeout_ms)
+                .field("online_cloud_timeout_ms", &self.online_cloud_timeout_ms)
+                .field("notify_cloud_delay_ms", &self.notify_cloud_delay_ms)
+                .field("notify_default_delay_ms", &self.notify_default_delay_ms)
+                .field("push_chat_period_ms", &self.push_chat_period_ms)
+                .field("push_chat_limit", &self.push_chat_limit)
+                .field("edit_time_limit", &self.edit_time_limit)
+                .field("revoke_time_limit", &self.revoke_time_limit)
+                .field("revoke_pm_time_limit", &self.revoke_pm_time_limit)
+                .field("rating_e_decay", &self.rating_e_decay)
+                .field("stickers_recent_limit", &self.stickers_recent_limit)
+                .field("channels_read_media_period", &self.channels_read_media_period)
+                .field("tmp_sessions", &self.tmp_sessions)
+                .field("call_receive_timeout_ms", &self.call_receive_timeout_ms)
+                .field("call_ring_timeout_ms", &self.call_ring_timeout_ms)
+                .field("call_connect_timeout_ms", &self.call_connect_timeout_ms)
+                .field("call_packet_timeout_ms", &self.call_packet_timeout_ms)
+                .field("me_url_prefix", &self.me_url_prefix)
+                .field("autoupdate_url_prefix", &self.autoupdate_url_prefix)
+                .field("gif_search_username", &self.gif_search_username)
+                .field("venue_search_username", &self.venue_search_username)
+                .field("img_search_username", &self.img_search_username)
+                .field("static_maps_provider", &self.static_maps_provider)
+                .field("caption_length_max", &self.caption_length_max)
+                .field("message_length_max", &self.message_length_max)
+                .field("webfile_dc_id", &self.webfile_dc_id)
+                .field("suggested_lang_code", &self.suggested_lang_code)
+                .field("lang_pack_version", &self.lang_pack_version)
+                .field("base_lang_pack_version", &self.base_lang_pack_version)
+                .field("reactions_default", &self.reactions_default)
+                .field("autologin_token", &format_args!("<redacted>"))
+                .finish()
         }
     }
     /// TL constructor [`nearestDc`](https://core.telegram.org/constructor/nearestDc), id `0x8e1a1775`.
@@ -3170,7 +3241,7 @@ pub mod types {
     /// ```text
     /// secureSecretSettings#1527bcac secure_algo:SecurePasswordKdfAlgo secure_secret:bytes secure_secret_id:long = SecureSecretSettings;
     /// ```
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq)]
     pub struct SecureSecretSettings {
         /// `secure_algo:SecurePasswordKdfAlgo`
         pub secure_algo: super::enums::SecurePasswordKdfAlgo,
@@ -3209,6 +3280,16 @@ pub mod types {
                 secure_secret,
                 secure_secret_id,
             })
+        }
+    }
+    /// Secret fields print as `<redacted>`.
+    impl ::std::fmt::Debug for SecureSecretSettings {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("SecureSecretSettings")
+                .field("secure_algo", &self.secure_algo)
+                .field("secure_secret", &format_args!("<redacted>"))
+                .field("secure_secret_id", &self.secure_secret_id)
+                .finish()
         }
     }
     /// TL constructor [`inputCheckPasswordEmpty`](https://core.telegram.org/constructor/inputCheckPasswordEmpty), id `0x9880f658`.
@@ -3616,7 +3697,7 @@ pub mod types {
                 .field("allow_firebase", &self.allow_firebase)
                 .field("unknown_number", &self.unknown_number)
                 .field("logout_tokens", &format_args!("<redacted>"))
-                .field("token", &self.token)
+                .field("token", &format_args!("<redacted>"))
                 .field("app_sandbox", &self.app_sandbox)
                 .finish()
         }
@@ -4029,7 +4110,7 @@ pub mod types {
     /// ```text
     /// emailVerificationGoogle#db909ec2 token:string = EmailVerification;
     /// ```
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq)]
     pub struct EmailVerificationGoogle {
         /// `token:string`
         pub token: ::std::string::String,
@@ -4056,12 +4137,20 @@ pub mod types {
             ::std::result::Result::Ok(Self { token })
         }
     }
+    /// Secret fields print as `<redacted>`.
+    impl ::std::fmt::Debug for EmailVerificationGoogle {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("EmailVerificationGoogle")
+                .field("token", &format_args!("<redacted>"))
+                .finish()
+        }
+    }
     /// TL constructor [`emailVerificationApple`](https://core.telegram.org/constructor/emailVerificationApple), id `0x96d074fd`.
     ///
     /// ```text
     /// emailVerificationApple#96d074fd token:string = EmailVerification;
     /// ```
-    #[derive(Clone, Debug, PartialEq)]
+    #[derive(Clone, PartialEq)]
     pub struct EmailVerificationApple {
         /// `token:string`
         pub token: ::std::string::String,
@@ -4086,6 +4175,14 @@ pub mod types {
                 __r,
             )?;
             ::std::result::Result::Ok(Self { token })
+        }
+    }
+    /// Secret fields print as `<redacted>`.
+    impl ::std::fmt::Debug for EmailVerificationApple {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.debug_struct("EmailVerificationApple")
+                .field("token", &format_args!("<redacted>"))
+                .finish()
         }
     }
     /// TL constructor [`username`](https://core.telegram.org/constructor/username), id `0xb4073647`.
@@ -4687,7 +4784,7 @@ pub mod types {
         /// ```text
         /// account.passwordInputSettings#c23727c9 flags:# new_algo:flags.0?PasswordKdfAlgo new_password_hash:flags.0?bytes hint:flags.0?string email:flags.1?string new_secure_settings:flags.2?SecureSecretSettings = account.PasswordInputSettings;
         /// ```
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         pub struct PasswordInputSettings {
             /// `new_algo:flags.0?PasswordKdfAlgo`
             pub new_algo: ::std::option::Option<super::super::enums::PasswordKdfAlgo>,
@@ -4792,6 +4889,18 @@ pub mod types {
                     email,
                     new_secure_settings,
                 })
+            }
+        }
+        /// Secret fields print as `<redacted>`.
+        impl ::std::fmt::Debug for PasswordInputSettings {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("PasswordInputSettings")
+                    .field("new_algo", &self.new_algo)
+                    .field("new_password_hash", &format_args!("<redacted>"))
+                    .field("hint", &self.hint)
+                    .field("email", &self.email)
+                    .field("new_secure_settings", &self.new_secure_settings)
+                    .finish()
             }
         }
     }
@@ -5970,7 +6079,7 @@ pub mod types {
         /// ```text
         /// auth.loggedOut#c3a2835f flags:# future_auth_token:flags.0?bytes = auth.LoggedOut;
         /// ```
-        #[derive(Clone, Debug, Default, PartialEq)]
+        #[derive(Clone, Default, PartialEq)]
         pub struct LoggedOut {
             /// `future_auth_token:flags.0?bytes`
             pub future_auth_token: ::std::option::Option<::std::vec::Vec<u8>>,
@@ -6007,6 +6116,14 @@ pub mod types {
                     ::std::option::Option::None
                 };
                 ::std::result::Result::Ok(Self { future_auth_token })
+            }
+        }
+        /// Secret fields print as `<redacted>`.
+        impl ::std::fmt::Debug for LoggedOut {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("LoggedOut")
+                    .field("future_auth_token", &format_args!("<redacted>"))
+                    .finish()
             }
         }
         /// TL constructor [`auth.passkeyLoginOptions`](https://core.telegram.org/constructor/auth.passkeyLoginOptions), id `0xe2037789`.
@@ -11616,7 +11733,7 @@ pub mod functions {
         /// ```text
         /// auth.requestFirebaseSms#8e39261e flags:# phone_number:string phone_code_hash:string safety_net_token:flags.0?string play_integrity_token:flags.2?string ios_push_secret:flags.1?string = Bool;
         /// ```
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, PartialEq)]
         pub struct RequestFirebaseSms {
             /// `phone_number:string`
             pub phone_number: ::std::string::String,
@@ -11708,6 +11825,18 @@ pub mod functions {
                         })
                     },
                 )
+            }
+        }
+        /// Secret fields print as `<redacted>`.
+        impl ::std::fmt::Debug for RequestFirebaseSms {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("RequestFirebaseSms")
+                    .field("phone_number", &self.phone_number)
+                    .field("phone_code_hash", &self.phone_code_hash)
+                    .field("safety_net_token", &format_args!("<redacted>"))
+                    .field("play_integrity_token", &format_args!("<redacted>"))
+                    .field("ios_push_secret", &format_args!("<redacted>"))
+                    .finish()
             }
         }
         impl RequestFirebaseSms {
@@ -12112,7 +12241,7 @@ pub mod functions {
         /// ```text
         /// auth.cancelWebTokenAuthorization#490dada1 web_auth_token:string = Bool;
         /// ```
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, PartialEq)]
         pub struct CancelWebTokenAuthorization {
             /// `web_auth_token:string`
             pub web_auth_token: ::std::string::String,
@@ -12143,6 +12272,14 @@ pub mod functions {
                         ::std::result::Result::Ok(Self { web_auth_token })
                     },
                 )
+            }
+        }
+        /// Secret fields print as `<redacted>`.
+        impl ::std::fmt::Debug for CancelWebTokenAuthorization {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("CancelWebTokenAuthorization")
+                    .field("web_auth_token", &format_args!("<redacted>"))
+                    .finish()
             }
         }
         impl CancelWebTokenAuthorization {
@@ -12246,7 +12383,7 @@ pub mod functions {
         /// ```text
         /// auth.finishFirebasePnvLogin#2c85094c google_token:string = auth.Authorization;
         /// ```
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, PartialEq)]
         pub struct FinishFirebasePnvLogin {
             /// `google_token:string`
             pub google_token: ::std::string::String,
@@ -12277,6 +12414,14 @@ pub mod functions {
                         ::std::result::Result::Ok(Self { google_token })
                     },
                 )
+            }
+        }
+        /// Secret fields print as `<redacted>`.
+        impl ::std::fmt::Debug for FinishFirebasePnvLogin {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.debug_struct("FinishFirebasePnvLogin")
+                    .field("google_token", &format_args!("<redacted>"))
+                    .finish()
             }
         }
         impl FinishFirebasePnvLogin {

@@ -487,7 +487,7 @@ impl Session {
         let resync = self.check_server_msg_id(now, msg.msg_id, &msg.body)?;
         let msg = Message::from(msg);
         // A gzip_packed body is checked once unpacked, in `process`.
-        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body) {
+        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body, false) {
             return Err(SessionError::BadSeqNoParity {
                 msg_id: msg.msg_id,
                 seq_no: msg.seq_no,
@@ -557,7 +557,7 @@ impl Session {
                 return;
             }
         };
-        if let Some(expected_odd) = wire::parity_violation(&msg, &body) {
+        if let Some(expected_odd) = wire::parity_violation(&msg, &body, false) {
             tracing::warn!(
                 msg_id = msg.msg_id,
                 seq_no = msg.seq_no,

@@ -181,7 +181,7 @@ impl ServerSession {
         let session_id = msg.session_id;
         let msg = Message::from(msg);
         // A gzip_packed body is checked once unpacked, in `process`.
-        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body) {
+        if let Some(expected_odd) = wire::parity_violation(&msg, &msg.body, true) {
             self.bad_msg(
                 session_id,
                 msg.msg_id,
@@ -244,7 +244,7 @@ impl ServerSession {
                 return;
             }
         };
-        if let Some(expected_odd) = wire::parity_violation(&msg, &body) {
+        if let Some(expected_odd) = wire::parity_violation(&msg, &body, true) {
             self.bad_msg(
                 session_id,
                 msg.msg_id,

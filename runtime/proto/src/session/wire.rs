@@ -236,8 +236,16 @@ pub fn expected_parity(id: u32) -> Option<bool> {
 }
 
 /// Whether `msg`'s seq_no parity is wrong for its unpacked body: `Some(expected_odd)` if so.
-pub fn parity_violation(msg: &Message, unpacked: &[u8]) -> Option<bool> {
-    let expected = expected_parity(peek_id(unpacked)?)?;
+///
+/// A server passes `client_acks_either: true`: mtcute 0.30.3 sends `msgs_ack` with an odd
+/// seq_no (as content-related) and Telegram's servers accept it, so a server that refused it
+/// would break a real client. Clients hold servers to the rule.
+pub fn parity_violation(msg: &Message, unpacked: &[u8], client_acks_either: bool) -> Option<bool> {
+    let id = peek_id(unpacked)?;
+    if client_acks_either && id == types::MsgsAck::CONSTRUCTOR_ID {
+        return None;
+    }
+    let expected = expected_parity(id)?;
     (msg.is_content_related() != expected).then_some(expected)
 }
 
