@@ -46,12 +46,9 @@ pub const PHONE_CODE_HASH: &str = "5f1c0a2e9b7d4e31";
 pub const USER_ID: i64 = 5_000_000_123;
 pub const ACCESS_HASH: i64 = -0x1234_5678_9abc_def0;
 
-/// The server's RSA key (the `mtproto-net` test fixture).
+/// The server's RSA key (the test server's, `test_dc::test_server_key`).
 pub fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!(
-        "../../runtime/net/tests/fixtures/test_server_key.pem"
-    ))
-    .expect("test key")
+    test_dc::test_server_key()
 }
 
 /// Runs `test`, failing when it takes more than 150 s.

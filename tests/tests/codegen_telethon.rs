@@ -130,6 +130,53 @@ fn secret_field(module: &str, name: &str, field: &str, b: &[u8]) -> Option<Strin
         ("api", "inputCheckPasswordSRP", "M1") => {
             d(t::InputCheckPasswordSrp::from_bytes(bare(b)).map(|v| format!("{:?}", v.m1)))
         }
+        ("api", "codeSettings", "token") => {
+            d(t::CodeSettings::from_bytes(bare(b)).map(|v| format!("{:?}", v.token)))
+        }
+        ("api", "emailVerificationGoogle", "token") => {
+            d(t::EmailVerificationGoogle::from_bytes(bare(b)).map(|v| format!("{:?}", v.token)))
+        }
+        ("api", "emailVerificationApple", "token") => {
+            d(t::EmailVerificationApple::from_bytes(bare(b)).map(|v| format!("{:?}", v.token)))
+        }
+        ("api", "account.passwordInputSettings", "new_password_hash") => {
+            d(t::account::PasswordInputSettings::from_bytes(bare(b))
+                .map(|v| format!("{:?}", v.new_password_hash)))
+        }
+        ("api", "secureSecretSettings", "secure_secret") => {
+            d(t::SecureSecretSettings::from_bytes(bare(b))
+                .map(|v| format!("{:?}", v.secure_secret)))
+        }
+        ("api", "auth.loggedOut", "future_auth_token") => d(t::auth::LoggedOut::from_bytes(bare(
+            b,
+        ))
+        .map(|v| format!("{:?}", v.future_auth_token))),
+        ("api", "auth.cancelWebTokenAuthorization", "web_auth_token") => {
+            d(f::auth::CancelWebTokenAuthorization::from_bytes(b)
+                .map(|v| format!("{:?}", v.web_auth_token)))
+        }
+        ("api", "auth.finishFirebasePnvLogin", "google_token") => {
+            d(f::auth::FinishFirebasePnvLogin::from_bytes(b)
+                .map(|v| format!("{:?}", v.google_token)))
+        }
+        ("api", "auth.requestFirebaseSms", "safety_net_token") => {
+            d(f::auth::RequestFirebaseSms::from_bytes(b)
+                .map(|v| format!("{:?}", v.safety_net_token)))
+        }
+        ("api", "auth.requestFirebaseSms", "play_integrity_token") => {
+            d(f::auth::RequestFirebaseSms::from_bytes(b)
+                .map(|v| format!("{:?}", v.play_integrity_token)))
+        }
+        ("api", "auth.requestFirebaseSms", "ios_push_secret") => {
+            d(f::auth::RequestFirebaseSms::from_bytes(b)
+                .map(|v| format!("{:?}", v.ios_push_secret)))
+        }
+        ("api", "config", "autologin_token") => {
+            d(t::Config::from_bytes(bare(b)).map(|v| format!("{:?}", v.autologin_token)))
+        }
+        ("api", "dcOption", "secret") => {
+            d(t::DcOption::from_bytes(bare(b)).map(|v| format!("{:?}", v.secret)))
+        }
         ("api", "codeSettings", "logout_tokens") => {
             d(t::CodeSettings::from_bytes(bare(b)).map(|v| format!("{:?}", v.logout_tokens)))
         }

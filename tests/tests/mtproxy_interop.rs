@@ -38,10 +38,7 @@ const DC: i32 = 2;
 const SECRET_HEX: &str = "5a17c0ffee0ddba11deadbeef0123456";
 
 fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!(
-        "../../runtime/net/tests/fixtures/test_server_key.pem"
-    ))
-    .expect("test key")
+    test_dc::test_server_key()
 }
 
 /// The secret as a client gets it: plain, or with the `dd` mark (padded intermediate only).

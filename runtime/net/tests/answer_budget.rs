@@ -6,7 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use mtproto_crypto::{AuthKey, RsaPrivateKey};
+use mtproto_crypto::AuthKey;
 use mtproto_net::{Backoff, ConnectConfig, Connection, InvokeError, StoredAuth};
 use mtproto_proto::schema::functions;
 use test_dc::{Reply, TestServer, TestServerConfig};
@@ -54,8 +54,7 @@ fn typed_answers_decode_within_the_sessions_inflation_budget() {
         .enable_all()
         .build()
         .unwrap();
-    let key = RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem"))
-        .expect("test key");
+    let key = test_dc::test_server_key();
     let answer = hostile_answer();
     let handler = Arc::new(move |_: &[u8]| Reply::Ok(answer.clone()));
     let (conn, _events, _server) = runtime.block_on(async {

@@ -23,7 +23,7 @@ use tl_wire::Serialize;
 const DC: i32 = 10002;
 
 fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem")).expect("test key")
+    test_dc::test_server_key()
 }
 
 /// Runs a test body with a hard time limit, so a bug can never hang CI.

@@ -20,7 +20,7 @@ const DC: i32 = 10002;
 const KEY: [u8; 16] = *b"0123456789abcdef";
 
 fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem")).expect("test key")
+    test_dc::test_server_key()
 }
 
 /// A 16-byte secret, or the same key announced with `dd` (padded intermediate only).

@@ -2,9 +2,12 @@
 //! side, seeded randomness. Key exchange, session and transport run end to end, the way the
 //! tokio edges drive them; the reliability work grows this harness into a simulator.
 
+mod util;
+use util::server_key;
+
 use std::time::Duration;
 
-use mtproto_crypto::{AuthKey, DhParams, RsaPrivateKey};
+use mtproto_crypto::{AuthKey, DhParams};
 use mtproto_proto::endpoint::{
     ClientEndpoint, ClientEndpointConfig, ClientEvent, ConnectionError, ConnectionId, Obfuscation,
     ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent, StoredAuth,
@@ -16,10 +19,6 @@ use mtproto_proto::transport::{Transport, TransportConfig};
 
 const T0: Duration = Duration::from_secs(1_700_000_000);
 const DC: i32 = 2;
-
-fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem")).expect("test key")
-}
 
 fn client_config(transport: Transport, obfuscated: bool) -> ClientEndpointConfig {
     ClientEndpointConfig {
@@ -43,7 +42,7 @@ fn client_config(transport: Transport, obfuscated: bool) -> ClientEndpointConfig
 fn server() -> ServerEndpoint {
     ServerEndpoint::new(
         ServerEndpointConfig {
-            kex: ServerConfig::new(vec![server_key()], DhParams::telegram()),
+            kex: ServerConfig::new(vec![server_key().clone()], DhParams::telegram()),
             session: SessionConfig::default(),
             transport_config: TransportConfig::for_server(),
             mtproxy_secret: None,

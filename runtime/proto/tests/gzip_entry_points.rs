@@ -4,9 +4,12 @@
 //! refused outright) and both session roles (one inflation budget per packet). Peak memory
 //! is measured with a counting allocator and must stay under twice the budget.
 
+mod util;
+use util::server_key;
+
 use std::time::Duration;
 
-use mtproto_crypto::{AuthKey, DhParams, Direction, RsaPrivateKey};
+use mtproto_crypto::{AuthKey, DhParams, Direction};
 use mtproto_proto::handshake::client::{self, ClientConfig};
 use mtproto_proto::handshake::server::{ExpectReqPq, ServerConfig};
 use mtproto_proto::plain;
@@ -28,10 +31,6 @@ const T0: Duration = Duration::from_secs(1_700_000_000);
 /// The sessions' inflation budget in these tests.
 const BUDGET: usize = 4 << 20;
 
-fn server_key() -> RsaPrivateKey {
-    RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem")).expect("test key")
-}
-
 fn attacks() -> [(&'static str, &'static [u8]); 2] {
     [("nested", NESTED), ("forged size", FORGED_SIZE)]
 }
@@ -47,7 +46,7 @@ fn assert_bounded(what: &str, peak: usize) {
 fn key_exchange_refuses_gzip_in_both_roles() {
     let _guard = exclusive();
     let mut rng = ChaCha20Rng::seed_from_u64(1);
-    let config = ServerConfig::new(vec![server_key()], DhParams::telegram());
+    let config = ServerConfig::new(vec![server_key().clone()], DhParams::telegram());
     for (what, attack) in attacks() {
         // Client: the attack where resPQ should be.
         let (step, _) = client::start(

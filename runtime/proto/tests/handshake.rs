@@ -3,11 +3,13 @@
 //! and a wrong `new_nonce_hash`, the retry limit, `retry_id` on the wire, and the client's nonce
 //! checks, each at every place the client makes it, against a misbehaving or tampered server.
 
-use std::sync::OnceLock;
+mod util;
+use util::server_key;
+
 use std::time::Duration;
 
 use mtproto_crypto::dh::unwrap_with_hash;
-use mtproto_crypto::{keys, DhError, DhParams, DhValue, PrimeCache, RsaPrivateKey};
+use mtproto_crypto::{keys, DhError, DhParams, DhValue, PrimeCache};
 use mtproto_proto::handshake::client::{self, ClientConfig, ClientDhGenStep};
 use mtproto_proto::handshake::server::{
     self, DhParamsStep, ServerConfig, ServerDhGenStep, ServerQuirks,
@@ -30,15 +32,6 @@ const DH_GEN: usize = 2;
 /// Rounds of `set_client_DH_params` after which the harness gives up (a client without a
 /// retry limit would go on forever against `retry_forever`).
 const MAX_ROUNDS: usize = 20;
-
-/// The test server's key, parsed once (parsing takes a noticeable time in debug builds).
-fn server_key() -> &'static RsaPrivateKey {
-    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem"))
-            .expect("test key")
-    })
-}
 
 /// One exchange's parameters.
 struct Setup {

@@ -6,11 +6,14 @@
 //! listed by [`Target::unchecked`], which no check covers because they carry nothing the client
 //! uses; a mutation there must leave the outcome exactly as without it.
 
+mod util;
+use util::server_key;
+
 use std::ops::Range;
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use mtproto_crypto::{DhParams, PrimeCache, RsaPrivateKey};
+use mtproto_crypto::{DhParams, PrimeCache};
 use mtproto_proto::handshake::client::{self, ClientConfig, ClientDhGenStep};
 use mtproto_proto::handshake::server::{
     self, DhParamsStep, ServerConfig, ServerDhGenStep, ServerQuirks,
@@ -22,15 +25,6 @@ use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
 
 const NOW: Duration = Duration::from_secs(1_700_000_000);
-
-/// The test server's key, parsed once (parsing takes a noticeable time in debug builds).
-fn server_key() -> &'static RsaPrivateKey {
-    static KEY: OnceLock<RsaPrivateKey> = OnceLock::new();
-    KEY.get_or_init(|| {
-        RsaPrivateKey::from_pkcs1_pem(include_str!("fixtures/test_server_key.pem"))
-            .expect("test key")
-    })
-}
 
 /// Which server answer is mutated (the server is configured to send it).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

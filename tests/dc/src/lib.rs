@@ -45,6 +45,15 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+/// The RSA key of the test server (2048 bits, made for these tests; never use it elsewhere):
+/// clients of the test server trust its public half.
+pub fn test_server_key() -> RsaPrivateKey {
+    RsaPrivateKey::from_pkcs1_pem(TEST_SERVER_KEY_PEM).expect("the bundled test key parses")
+}
+
+/// [`test_server_key`] as PKCS#1 PEM (for clients in other languages).
+pub const TEST_SERVER_KEY_PEM: &str = include_str!("test_server_key.pem");
+
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
