@@ -24,7 +24,7 @@ use std::net::SocketAddr;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use auth_api::{enums, functions, types, Deserialize, Identifiable, Reader, Serialize};
 use mtproto_crypto::RsaPrivateKey;
@@ -58,12 +58,9 @@ pub async fn bounded<F: Future>(test: F) -> F::Output {
         .expect("the test did not finish within 150 s")
 }
 
+/// Unix time as a TL `int` (dates in fake answers).
 pub fn unix_now() -> i32 {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_secs();
-    i32::try_from(secs).expect("unix time fits an int")
+    i32::try_from(test_dc::unix_now().as_secs()).unwrap_or(i32::MAX)
 }
 
 // ---------------------------------------------------------------------------------------

@@ -57,8 +57,8 @@ pub const TEST_SERVER_KEY_PEM: &str = include_str!("test_server_key.pem");
 /// Bytes read from a socket at a time.
 const READ_CHUNK: usize = 64 * 1024;
 
-/// The server's clock: time since the Unix epoch.
-fn unix_now() -> Duration {
+/// The server's clock: time since the Unix epoch (also what fake backends date things with).
+pub fn unix_now() -> Duration {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or(Duration::ZERO)
