@@ -241,7 +241,7 @@ impl ExpectResPq {
         let (p, q) = mtproto_crypto::factorize(pq).map_err(|e| KexError::Factor(e.to_string()))?;
         let new_nonce = SecretNonce::random(rng);
         let (p, q) = (minimal_be(p), minimal_be(q));
-        let inner: enums::PQInnerData = match self.config.temp_key_expires_in {
+        let mut inner: enums::PQInnerData = match self.config.temp_key_expires_in {
             None => types::PQInnerDataDc {
                 pq: res.pq.clone(),
                 p: p.clone(),
@@ -265,6 +265,7 @@ impl ExpectResPq {
             .into(),
         };
         let inner_bytes = Zeroizing::new(inner.to_bytes());
+        super::wipe_new_nonce(&mut inner);
         let encrypted_data = key.encrypt_pad(&inner_bytes, rng)?.to_vec();
         let request = functions::ReqDhParams {
             nonce: self.nonce,

@@ -71,3 +71,79 @@ impl fmt::Debug for SecretNonce {
         f.write_str("SecretNonce(<redacted>)")
     }
 }
+
+/// Overwrites the `new_nonce` of a generated `p_q_inner_data*` value with zeros once it has
+/// been serialized or copied into a [`SecretNonce`]: the generated struct is plain data, so
+/// the key exchange wipes the copy it holds itself.
+pub(crate) fn wipe_new_nonce(inner: &mut crate::schema::enums::PQInnerData) {
+    use crate::schema::enums::PQInnerData;
+    use zeroize::Zeroize;
+    match inner {
+        PQInnerData::PQInnerData(i) => i.new_nonce.zeroize(),
+        PQInnerData::Dc(i) => i.new_nonce.zeroize(),
+        PQInnerData::Temp(i) => i.new_nonce.zeroize(),
+        PQInnerData::TempDc(i) => i.new_nonce.zeroize(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wipe_new_nonce;
+    use crate::schema::{enums::PQInnerData, types};
+
+    #[test]
+    fn every_inner_data_variant_has_its_new_nonce_wiped() {
+        let mut variants: Vec<PQInnerData> = vec![
+            types::PQInnerData {
+                pq: vec![1],
+                p: vec![2],
+                q: vec![3],
+                nonce: [4; 16],
+                server_nonce: [5; 16],
+                new_nonce: [6; 32],
+            }
+            .into(),
+            types::PQInnerDataDc {
+                pq: vec![1],
+                p: vec![2],
+                q: vec![3],
+                nonce: [4; 16],
+                server_nonce: [5; 16],
+                new_nonce: [6; 32],
+                dc: 2,
+            }
+            .into(),
+            types::PQInnerDataTemp {
+                pq: vec![1],
+                p: vec![2],
+                q: vec![3],
+                nonce: [4; 16],
+                server_nonce: [5; 16],
+                new_nonce: [6; 32],
+                expires_in: 60,
+            }
+            .into(),
+            types::PQInnerDataTempDc {
+                pq: vec![1],
+                p: vec![2],
+                q: vec![3],
+                nonce: [4; 16],
+                server_nonce: [5; 16],
+                new_nonce: [6; 32],
+                dc: 2,
+                expires_in: 60,
+            }
+            .into(),
+        ];
+        for inner in &mut variants {
+            wipe_new_nonce(inner);
+            let nonce = match inner {
+                PQInnerData::PQInnerData(i) => i.new_nonce,
+                PQInnerData::Dc(i) => i.new_nonce,
+                PQInnerData::Temp(i) => i.new_nonce,
+                PQInnerData::TempDc(i) => i.new_nonce,
+            };
+            assert_eq!(nonce, [0; 32]);
+        }
+    }
+}

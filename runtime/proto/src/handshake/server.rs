@@ -228,6 +228,7 @@ fn parse_inner(data: &[u8]) -> Option<Inner> {
     let inner =
         enums::PQInnerData::deserialize(&mut Reader::with_limits(data, tl_wire::Limits::NO_GZIP))
             .ok()?;
+    // The nonce moves into a `SecretNonce`; the decoded struct keeps zeros.
     // Every variant has the same first six fields; `dc` and `expires_in` vary.
     macro_rules! inner {
         ($i:expr, $dc:expr, $expires_in:expr) => {
@@ -237,17 +238,17 @@ fn parse_inner(data: &[u8]) -> Option<Inner> {
                 q: $i.q,
                 nonce: $i.nonce,
                 server_nonce: $i.server_nonce,
-                new_nonce: SecretNonce::from_bytes($i.new_nonce),
+                new_nonce: SecretNonce::from_bytes(std::mem::take(&mut $i.new_nonce)),
                 dc: $dc,
                 expires_in: $expires_in,
             }
         };
     }
     Some(match inner {
-        enums::PQInnerData::PQInnerData(i) => inner!(i, None, None),
-        enums::PQInnerData::Dc(i) => inner!(i, Some(i.dc), None),
-        enums::PQInnerData::Temp(i) => inner!(i, None, Some(i.expires_in)),
-        enums::PQInnerData::TempDc(i) => inner!(i, Some(i.dc), Some(i.expires_in)),
+        enums::PQInnerData::PQInnerData(mut i) => inner!(i, None, None),
+        enums::PQInnerData::Dc(mut i) => inner!(i, Some(i.dc), None),
+        enums::PQInnerData::Temp(mut i) => inner!(i, None, Some(i.expires_in)),
+        enums::PQInnerData::TempDc(mut i) => inner!(i, Some(i.dc), Some(i.expires_in)),
     })
 }
 
