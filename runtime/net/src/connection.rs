@@ -29,6 +29,8 @@ pub struct Connection {
     /// [`SessionConfig::max_inflated`](crate::SessionConfig::max_inflated): what one answer
     /// and everything it inflates to may take, together.
     max_inflated: usize,
+    /// The longest request body that fits a frame.
+    max_request_len: usize,
 }
 
 /// What the connection reports besides answers. Dropping it is fine: events are then
@@ -188,6 +190,7 @@ impl Connection {
         let (events_tx, events_rx) = mpsc::channel(config.event_capacity.max(1));
         let request_timeout = config.request_timeout;
         let max_inflated = config.session.max_inflated;
+        let max_request_len = endpoint.max_request_len();
         let driver = Driver::new(
             config,
             endpoint,
@@ -203,6 +206,7 @@ impl Connection {
                 commands,
                 request_timeout,
                 max_inflated,
+                max_request_len,
             },
             Events { rx: events_rx },
         ))
@@ -215,6 +219,13 @@ impl Connection {
     pub async fn invoke_raw(&self, body: Vec<u8>) -> Result<Vec<u8>, InvokeError> {
         if body.is_empty() || body.len() % 4 != 0 {
             return Err(InvokeError::InvalidBody { len: body.len() });
+        }
+        if body.len() > self.max_request_len {
+            // It could never be framed: refuse now rather than end in a timeout.
+            return Err(InvokeError::TooLarge {
+                len: body.len(),
+                max: self.max_request_len,
+            });
         }
         let ticket = self.shared.next_ticket.fetch_add(1, Ordering::Relaxed);
         let (reply, answer) = oneshot::channel();

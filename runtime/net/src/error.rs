@@ -126,6 +126,14 @@ pub enum InvokeError {
     /// `bad_server_salt` each time; see `mtproto_proto::session::MAX_REFUSALS`).
     #[error("the server refused the request repeatedly ({0:?})")]
     Refused(mtproto_proto::session::ResendReason),
+    /// The request is longer than one transport frame can carry once encrypted.
+    #[error("a request of {len} bytes does not fit a frame (at most {max})")]
+    TooLarge {
+        /// The body's length.
+        len: usize,
+        /// The longest body that fits.
+        max: usize,
+    },
     /// A request body must be a non-empty multiple of 4 bytes (a serialized TL function).
     #[error("a request body must be a non-empty multiple of 4 bytes, not {len}")]
     InvalidBody {

@@ -743,3 +743,22 @@ async fn an_unreadable_answer_is_an_error_not_a_timeout() {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_request_too_large_for_a_frame_is_refused_at_once() {
+    bounded(async {
+        let (addr, server) = start(echo()).await;
+        let (conn, _events) = Connection::connect(preshared(&server, addr, 60))
+            .await
+            .expect("connect");
+        let error = conn.invoke_raw(vec![0; 4 << 20]).await.unwrap_err();
+        assert!(
+            matches!(error, InvokeError::TooLarge { len, max } if len == 4 << 20 && max < len),
+            "{error:?}"
+        );
+        // The connection is unharmed.
+        let small = body("small", 1);
+        assert_eq!(conn.invoke_raw(small.clone()).await.unwrap(), small);
+    })
+    .await
+}

@@ -170,6 +170,17 @@ impl ClientEndpoint {
         self.need_key
     }
 
+    /// The longest request body that fits one transport frame once encrypted (auth_key_id,
+    /// msg_key, the 32-byte plaintext header and the most padding MTProto allows); a longer
+    /// one could never be sent, so callers refuse it up front.
+    pub fn max_request_len(&self) -> usize {
+        const OVERHEAD: usize = 8 + 16 + 32 + 1024;
+        self.config
+            .transport_config
+            .max_frame_len
+            .saturating_sub(OVERHEAD)
+    }
+
     /// Enqueues a serialized request; it is sent as soon as a connection with a key allows.
     pub fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
         let id = RequestId(self.next_request);
