@@ -75,9 +75,11 @@ pub const BINDINGS: &[Binding] = &[
             "auth.exportAuthorization",
             "auth.importAuthorization",
             "auth.bindTempAuthKey",
+            "invokeWithLayer",
+            "initConnection",
         ]),
         types: &[],
-        doc: "Layer 23: the 12 `auth.*` calls of the legacy library and the types they use.",
+        doc: "Layer 23: the 12 `auth.*` calls of the legacy library, the wrappers that declare the layer (`invokeWithLayer`, `initConnection`), and the types they use.",
     },
 ];
 

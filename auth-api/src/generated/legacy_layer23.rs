@@ -18,6 +18,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x4f11bae1, "userProfilePhotoEmpty"),
     (0x53d69076, "fileLocation"),
     (0x5717da40, "auth.logOut"),
+    (0x69796de9, "initConnection"),
     (0x6fe51dfb, "auth.checkPhone"),
     (0x7007b451, "userSelf"),
     (0x768d5f4d, "auth.sendCode"),
@@ -31,6 +32,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0xd559d8c8, "userProfilePhoto"),
     (0xd6016d7a, "userDeleted"),
     (0xd9ccc4ef, "userRequest"),
+    (0xda9b0d0d, "invokeWithLayer"),
     (0xdf969c2d, "auth.exportedAuthorization"),
     (0xe26f42f1, "userStatusRecently"),
     (0xe300cc3b, "auth.checkedPhone"),
@@ -1632,6 +1634,159 @@ pub mod enums {
 }
 /// One struct per TL function, implementing `RemoteCall`.
 pub mod functions {
+    /// TL function [`initConnection`](https://core.telegram.org/method/initConnection), id `0x69796de9`.
+    ///
+    /// ```text
+    /// initConnection#69796de9 {X:Type} api_id:int device_model:string system_version:string app_version:string lang_code:string query:!X = X;
+    /// ```
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct InitConnection<X> {
+        /// `api_id:int`
+        pub api_id: i32,
+        /// `device_model:string`
+        pub device_model: ::std::string::String,
+        /// `system_version:string`
+        pub system_version: ::std::string::String,
+        /// `app_version:string`
+        pub app_version: ::std::string::String,
+        /// `lang_code:string`
+        pub lang_code: ::std::string::String,
+        /// `query:!X`
+        pub query: X,
+    }
+    impl<X> ::tl_wire::Identifiable for InitConnection<X> {
+        const CONSTRUCTOR_ID: u32 = 0x69796de9_u32;
+    }
+    impl<X: ::tl_wire::Serialize> ::tl_wire::Serialize for InitConnection<X> {
+        #[allow(unused_variables)]
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+            ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x69796de9_u32);
+            ::tl_wire::Serialize::serialize(&self.api_id, buf);
+            ::tl_wire::Serialize::serialize(&self.device_model, buf);
+            ::tl_wire::Serialize::serialize(&self.system_version, buf);
+            ::tl_wire::Serialize::serialize(&self.app_version, buf);
+            ::tl_wire::Serialize::serialize(&self.lang_code, buf);
+            ::tl_wire::Serialize::serialize(&self.query, buf);
+        }
+    }
+    impl<X: ::tl_wire::Deserialize> ::tl_wire::Deserialize for InitConnection<X> {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            r.read_boxed_exact(
+                0x69796de9_u32,
+                "initConnection",
+                |__r| {
+                    let api_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let device_model = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let system_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let app_version = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let lang_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                        __r,
+                    )?;
+                    let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self {
+                        api_id,
+                        device_model,
+                        system_version,
+                        app_version,
+                        lang_code,
+                        query,
+                    })
+                },
+            )
+        }
+    }
+    impl<X> InitConnection<X> {
+        /// Creates the request from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        pub fn new(
+            api_id: i32,
+            device_model: ::std::string::String,
+            system_version: ::std::string::String,
+            app_version: ::std::string::String,
+            lang_code: ::std::string::String,
+            query: X,
+        ) -> Self {
+            Self {
+                api_id,
+                device_model,
+                system_version,
+                app_version,
+                lang_code,
+                query,
+            }
+        }
+    }
+    impl<X> ::tl_wire::RemoteCall for InitConnection<X>
+    where
+        X: ::tl_wire::RemoteCall,
+    {
+        type Return = X::Return;
+    }
+    /// TL function [`invokeWithLayer`](https://core.telegram.org/method/invokeWithLayer), id `0xda9b0d0d`.
+    ///
+    /// ```text
+    /// invokeWithLayer#da9b0d0d {X:Type} layer:int query:!X = X;
+    /// ```
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct InvokeWithLayer<X> {
+        /// `layer:int`
+        pub layer: i32,
+        /// `query:!X`
+        pub query: X,
+    }
+    impl<X> ::tl_wire::Identifiable for InvokeWithLayer<X> {
+        const CONSTRUCTOR_ID: u32 = 0xda9b0d0d_u32;
+    }
+    impl<X: ::tl_wire::Serialize> ::tl_wire::Serialize for InvokeWithLayer<X> {
+        #[allow(unused_variables)]
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+            ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xda9b0d0d_u32);
+            ::tl_wire::Serialize::serialize(&self.layer, buf);
+            ::tl_wire::Serialize::serialize(&self.query, buf);
+        }
+    }
+    impl<X: ::tl_wire::Deserialize> ::tl_wire::Deserialize for InvokeWithLayer<X> {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            r.read_boxed_exact(
+                0xda9b0d0d_u32,
+                "invokeWithLayer",
+                |__r| {
+                    let layer = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    let query = <X as ::tl_wire::Deserialize>::deserialize(__r)?;
+                    ::std::result::Result::Ok(Self { layer, query })
+                },
+            )
+        }
+    }
+    impl<X> InvokeWithLayer<X> {
+        /// Creates the request from its required fields; optional fields start unset.
+        #[allow(clippy::too_many_arguments)]
+        #[inline]
+        pub fn new(layer: i32, query: X) -> Self {
+            Self { layer, query }
+        }
+    }
+    impl<X> ::tl_wire::RemoteCall for InvokeWithLayer<X>
+    where
+        X: ::tl_wire::RemoteCall,
+    {
+        type Return = X::Return;
+    }
     /// The `auth` namespace.
     pub mod auth {
         /// TL function [`auth.checkPhone`](https://core.telegram.org/method/auth.checkPhone), id `0x6fe51dfb`.

@@ -3,5 +3,5 @@
 
 #[doc = "Layer 230: every `auth.*` function and type, what login needs, and the types they use."]
 pub mod api;
-#[doc = "Layer 23: the 12 `auth.*` calls of the legacy library and the types they use."]
+#[doc = "Layer 23: the 12 `auth.*` calls of the legacy library, the wrappers that declare the layer (`invokeWithLayer`, `initConnection`), and the types they use."]
 pub mod legacy_layer23;

@@ -84,6 +84,8 @@ pub enum ServerEndpointEvent {
         key_id: i64,
         /// Its message id (the `req_msg_id` of the answer).
         msg_id: i64,
+        /// The client session it came in (its `session_id`).
+        session_id: i64,
         /// The request's TL body (gzip unpacked).
         body: Vec<u8>,
     },
@@ -216,6 +218,29 @@ impl ServerEndpoint {
     /// Forgets every key: the next packet under any of them gets transport error -404.
     pub fn forget_keys(&mut self) {
         self.keys.clear();
+    }
+
+    /// Forgets one key (an expired temporary key, a destroyed one): the next packet under
+    /// it gets transport error -404. `false` if it was not known.
+    pub fn forget_key(&mut self, key_id: i64) -> bool {
+        self.keys.remove(&key_id).is_some()
+    }
+
+    /// Keys known.
+    pub fn keys(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Sends an update (a boxed `Updates` object) to the session of a key, on whichever
+    /// connection of the key writes next; `false` if the key is gone.
+    pub fn push_update(&mut self, key_id: i64, body: Vec<u8>) -> bool {
+        match self.keys.get_mut(&key_id) {
+            Some(entry) => {
+                entry.session.push_update(body);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The key with this id, if known.
@@ -428,12 +453,14 @@ impl ServerEndpoint {
             Err(SessionError::Decrypt) => return Err(ConnectionError::Decrypt),
             Err(error) => tracing::debug!(%error, "server: client packet refused"),
         }
+        let session_id = entry.session.session_id().unwrap_or(0);
         while let Some(event) = entry.session.poll_event() {
             self.events.push_back(match event {
                 ServerEvent::Request { msg_id, body } => ServerEndpointEvent::Request {
                     conn,
                     key_id,
                     msg_id,
+                    session_id,
                     body,
                 },
                 ServerEvent::NewSession { session_id } => {
