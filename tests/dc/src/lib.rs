@@ -30,6 +30,7 @@ use std::time::Duration;
 
 use mtproto_crypto::RsaPrivateKey;
 
+pub mod attack;
 pub mod auth;
 pub mod backend;
 mod dc;
@@ -37,6 +38,7 @@ pub mod layers;
 pub mod server;
 pub mod unwrap;
 
+pub use attack::SessionAttack;
 pub use auth::{Account, AuthBackend, AuthConfig};
 pub use backend::{echo, Backend, Call, CallContext, DcLink, Handler, InitConnection, Reply};
 pub use dc::{TestDc, TestDcBuilder};

@@ -41,6 +41,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::mpsc;
 use tokio::task::{JoinHandle, JoinSet};
 
+use crate::attack::{tamper_fn, AttackState, SessionAttack};
 use crate::backend::{
     Backend, Call, CallContext, DcLink, FnBackend, Handler, InitConnection, Reply,
 };
@@ -146,6 +147,8 @@ pub struct Knobs {
     pub close_on_accept: bool,
     /// While set, every answer waits this long before it is sent.
     pub delay_answers: Option<Duration>,
+    /// While set, every encrypted packet the server sends violates this client check.
+    pub attack: Option<SessionAttack>,
 }
 
 /// What the server saw and sent.
@@ -190,6 +193,8 @@ pub struct Stats {
     pub pings: u64,
     /// Server writes discarded because of [`Knobs::silent`].
     pub swallowed_packets: u64,
+    /// Encrypted packets changed by [`Knobs::attack`].
+    pub tampered_packets: u64,
 }
 
 impl Stats {
@@ -233,7 +238,7 @@ impl TestServer {
         kex.quirks = config.quirks;
         let mut seed = [0u8; 32];
         StdRng::from_entropy().fill_bytes(&mut seed);
-        let endpoint = ServerEndpoint::new(
+        let mut endpoint = ServerEndpoint::new(
             ServerEndpointConfig {
                 kex,
                 session: config.session,
@@ -242,7 +247,10 @@ impl TestServer {
             },
             seed,
         );
+        let attack = Arc::new(Mutex::new(AttackState::default()));
+        endpoint.set_tamper(Some(tamper_fn(attack.clone())));
         let shared = Arc::new(Shared {
+            attack,
             dc: config.dc,
             backend: config.backend,
             limits: config.limits,
@@ -282,7 +290,9 @@ impl TestServerHandle {
 
     /// A copy of the counters.
     pub fn stats(&self) -> Stats {
-        self.shared.lock().stats.clone()
+        let mut stats = self.shared.lock().stats.clone();
+        stats.tampered_packets = self.shared.attack_state().tampered;
+        stats
     }
 
     /// A copy of the knobs.
@@ -292,13 +302,30 @@ impl TestServerHandle {
 
     /// Changes the knobs.
     pub fn update_knobs(&self, change: impl FnOnce(&mut Knobs)) {
-        change(&mut self.shared.lock().knobs);
+        let mut state = self.shared.lock();
+        change(&mut state.knobs);
+        self.shared.attack_state().attack = state.knobs.attack;
     }
 
     /// Registers a key as if a key exchange had created it, with `salt` as its salt (tests
     /// that are not about the key exchange skip it this way).
     pub fn add_key(&self, auth_key: AuthKey, salt: i64) {
         self.shared.lock().endpoint.add_key(auth_key, salt);
+    }
+
+    /// Registers a temporary key (as if a `p_q_inner_data_temp` exchange had created it)
+    /// that expires at `expires_at` (Unix time): from then on its packets get -404.
+    pub fn add_temp_key(&self, auth_key: AuthKey, salt: i64, expires_at: i64) {
+        let mut state = self.shared.lock();
+        let key_id = auth_key.id();
+        state.endpoint.add_key(auth_key, salt);
+        state.keys.insert(
+            key_id,
+            KeyMeta {
+                temp_expires_at: Some(expires_at),
+                ..KeyMeta::default()
+            },
+        );
     }
 
     /// Forgets every key: the next packet under any of them gets transport error -404.
@@ -339,6 +366,8 @@ impl Drop for TestServerHandle {
 
 /// One DC's state and what never changes, shared by its tasks.
 pub(crate) struct Shared {
+    /// Read by the endpoint's tamper function (its own lock: taken inside the state's).
+    attack: Arc<Mutex<AttackState>>,
     dc: i32,
     backend: Arc<dyn Backend>,
     limits: ServerLimits,
@@ -348,6 +377,10 @@ pub(crate) struct Shared {
 impl Shared {
     fn lock(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn attack_state(&self) -> MutexGuard<'_, AttackState> {
+        self.attack.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// See [`DcLink::push_update`].

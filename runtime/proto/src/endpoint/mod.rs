@@ -18,6 +18,8 @@ mod client;
 mod server;
 
 pub use client::{ClientEndpoint, ClientEndpointConfig, ClientEvent, Obfuscation};
+#[cfg(feature = "testing")]
+pub use server::PacketTamper;
 pub use server::{ConnectionId, ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent};
 
 use std::time::Duration;

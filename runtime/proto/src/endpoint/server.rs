@@ -150,7 +150,14 @@ pub struct ServerEndpoint {
     next_conn: u64,
     keys: HashMap<i64, KeyEntry>,
     events: VecDeque<ServerEndpointEvent>,
+    #[cfg(feature = "testing")]
+    tamper: Option<PacketTamper>,
 }
+
+/// Changes each encrypted packet a server session sends, before it is framed (feature
+/// `testing`: a test server that violates one client check on purpose).
+#[cfg(feature = "testing")]
+pub type PacketTamper = Box<dyn FnMut(&AuthKey, Vec<u8>) -> Vec<u8> + Send>;
 
 impl std::fmt::Debug for ServerEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -171,7 +178,16 @@ impl ServerEndpoint {
             next_conn: 0,
             keys: HashMap::new(),
             events: VecDeque::new(),
+            #[cfg(feature = "testing")]
+            tamper: None,
         }
+    }
+
+    /// Installs (or with `None` removes) a function that changes every encrypted packet the
+    /// sessions send, before framing (feature `testing`).
+    #[cfg(feature = "testing")]
+    pub fn set_tamper(&mut self, tamper: Option<PacketTamper>) {
+        self.tamper = tamper;
     }
 
     /// A new connection: its transport is detected from its first bytes.
@@ -496,6 +512,11 @@ impl ServerEndpoint {
         }
         if let Some(entry) = c.key_id.and_then(|k| self.keys.get_mut(&k)) {
             while let Some(packet) = entry.session.poll_transmit(now, &mut self.rng) {
+                #[cfg(feature = "testing")]
+                let packet = match self.tamper.as_mut() {
+                    Some(tamper) => tamper(&entry.auth_key, packet),
+                    None => packet,
+                };
                 c.codec.encode(&packet, &mut self.rng, out)?;
                 wrote = true;
             }

@@ -82,6 +82,14 @@ pub struct ServerQuirks {
     pub wrong_inner_server_nonce: bool,
     /// Send a `g_a` of 1 (out of range).
     pub bad_g_a: bool,
+    /// Send a `dh_prime` that is not Telegram's safe prime (its last bit cleared: even).
+    pub bad_dh_prime: bool,
+    /// Send `g = 1` (not one of 2..=7).
+    pub bad_g: bool,
+    /// Answer `req_pq` with another `nonce` than the client's.
+    pub wrong_res_pq_nonce: bool,
+    /// Put a wrong `server_nonce` into the outer `server_DH_params_ok`.
+    pub wrong_outer_server_nonce: bool,
 }
 
 /// What a successful exchange gives the server.
@@ -185,8 +193,12 @@ impl ExpectReqPq {
         let mut server_nonce = [0u8; 16];
         rng.fill_bytes(&mut server_nonce);
         let (p, q) = random_factors(rng);
+        let mut res_nonce = nonce;
+        if quirk!(config, wrong_res_pq_nonce) {
+            res_nonce[0] ^= 1;
+        }
         let res: enums::ResPq = types::ResPq {
-            nonce,
+            nonce: res_nonce,
             server_nonce,
             pq: (p * q).to_be_bytes().to_vec(),
             server_public_key_fingerprints: config
@@ -345,11 +357,20 @@ impl ExpectReqDhParams {
         if quirk!(config, wrong_inner_server_nonce) {
             inner_server_nonce[0] ^= 1;
         }
+        let mut dh_prime = config.dh.p_bytes().to_vec();
+        if quirk!(config, bad_dh_prime) {
+            dh_prime[255] &= !1;
+        }
+        let g = if quirk!(config, bad_g) {
+            1
+        } else {
+            config.dh.g() as i32
+        };
         let answer: enums::ServerDhInnerData = types::ServerDhInnerData {
             nonce: inner_nonce,
             server_nonce: inner_server_nonce,
-            g: config.dh.g() as i32,
-            dh_prime: config.dh.p_bytes().to_vec(),
+            g,
+            dh_prime,
             g_a: g_a.to_vec(),
             server_time: now.as_secs() as i32,
         }
@@ -360,9 +381,13 @@ impl ExpectReqDhParams {
             // IGE propagates a flipped bit to every later block, so no prefix hashes right.
             encrypted_answer[0] ^= 1;
         }
+        let mut outer_server_nonce = self.server_nonce;
+        if quirk!(config, wrong_outer_server_nonce) {
+            outer_server_nonce[0] ^= 1;
+        }
         let ok: enums::ServerDhParams = types::ServerDhParamsOk {
             nonce: self.nonce,
-            server_nonce: self.server_nonce,
+            server_nonce: outer_server_nonce,
             encrypted_answer,
         }
         .into();

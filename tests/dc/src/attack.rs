@@ -1,0 +1,187 @@
+//! Session attacks: each [`SessionAttack`] makes the server's encrypted packets violate
+//! exactly one client-side check of `shared/PROTOCOL.md` section 9 (the key-exchange checks
+//! are `ServerQuirks` of the server handshake). Switched with [`crate::Knobs::attack`].
+//!
+//! The server seals its packets correctly; the tamper function installed in the
+//! `ServerEndpoint` (feature `testing`) opens each with the key, changes one thing and seals
+//! it again (or, for a wrong `msg_key`, changes the envelope only).
+
+use std::sync::{Arc, Mutex};
+
+use mtproto_crypto::message::{decrypt_v2, encrypt_v2_with_padding};
+use mtproto_crypto::{AuthKey, Direction};
+
+/// One client check to violate in every encrypted packet the server sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SessionAttack {
+    /// A `msg_key` that does not match the plaintext (one bit flipped).
+    WrongMsgKey,
+    /// Another `session_id` than the client's.
+    WrongSessionId,
+    /// An even `msg_id` (server message ids are odd).
+    EvenMsgId,
+    /// The `msg_id` of the previous packet again (a replay).
+    ReplayedMsgId,
+    /// A `msg_id` from ten minutes ago (beyond the 300 s window).
+    StaleMsgId,
+    /// Fewer than 12 padding bytes (the length field claims 16 of them as data).
+    BadPadding,
+    /// A `message_data_length` beyond the decrypted data.
+    BadLength,
+}
+
+/// The attack in force, shared between the knobs and the tamper function.
+#[derive(Default)]
+pub(crate) struct AttackState {
+    pub attack: Option<SessionAttack>,
+    last_msg_id: Option<i64>,
+    pub tampered: u64,
+}
+
+/// The tamper function to install in the endpoint.
+pub(crate) fn tamper_fn(state: Arc<Mutex<AttackState>>) -> mtproto_proto::endpoint::PacketTamper {
+    Box::new(move |key: &AuthKey, packet: Vec<u8>| {
+        let mut state = state.lock().unwrap_or_else(|e| e.into_inner());
+        match state.attack {
+            Some(attack) => match apply(attack, key, &packet, &mut state.last_msg_id) {
+                Some(tampered) => {
+                    state.tampered += 1;
+                    tampered
+                }
+                None => packet,
+            },
+            None => {
+                state.last_msg_id = msg_id_of(key, &packet).or(state.last_msg_id);
+                packet
+            }
+        }
+    })
+}
+
+const HEADER: usize = 32;
+
+fn msg_id_of(key: &AuthKey, packet: &[u8]) -> Option<i64> {
+    let plain = decrypt_v2(key, Direction::ServerToClient, packet).ok()?;
+    Some(i64::from_le_bytes(plain.get(16..24)?.try_into().ok()?))
+}
+
+/// The tampered packet; `None` when it cannot be opened (then it goes out unchanged).
+fn apply(
+    attack: SessionAttack,
+    key: &AuthKey,
+    packet: &[u8],
+    last_msg_id: &mut Option<i64>,
+) -> Option<Vec<u8>> {
+    if attack == SessionAttack::WrongMsgKey {
+        let mut out = packet.to_vec();
+        *out.get_mut(8)? ^= 1;
+        return Some(out);
+    }
+    let plain = decrypt_v2(key, Direction::ServerToClient, packet).ok()?;
+    let len = u32::from_le_bytes(plain.get(28..32)?.try_into().ok()?) as usize;
+    let mut content = plain.get(..HEADER + len)?.to_vec();
+    let padding = plain.get(HEADER + len..)?.to_vec();
+    let msg_id = i64::from_le_bytes(content[16..24].try_into().ok()?);
+    match attack {
+        SessionAttack::WrongMsgKey => unreachable!("handled above"),
+        SessionAttack::WrongSessionId => content[8] ^= 1,
+        SessionAttack::EvenMsgId => content[16..24].copy_from_slice(&(msg_id & !3).to_le_bytes()),
+        SessionAttack::ReplayedMsgId => {
+            let previous = last_msg_id.unwrap_or(msg_id);
+            content[16..24].copy_from_slice(&previous.to_le_bytes());
+        }
+        SessionAttack::StaleMsgId => {
+            let stale = msg_id - (600 << 32);
+            content[16..24].copy_from_slice(&stale.to_le_bytes());
+        }
+        SessionAttack::BadPadding => {
+            // Claim `extra` padding bytes as data so that fewer than 12 remain.
+            let mut extra = 4;
+            while (16 - (HEADER + len + extra) % 16) % 16 >= 12 {
+                extra += 4;
+            }
+            let left = (16 - (HEADER + len + extra) % 16) % 16;
+            content[28..32].copy_from_slice(&((len + extra) as u32).to_le_bytes());
+            content.resize(HEADER + len + extra + left, 0x5c);
+            // Sealing takes data and padding apart only to check sizes; the sealed bytes are
+            // the same whatever the split.
+            let split = content.len() - 16;
+            *last_msg_id = Some(msg_id);
+            return encrypt_v2_with_padding(
+                key,
+                Direction::ServerToClient,
+                &content[..split],
+                &content[split..],
+            )
+            .ok();
+        }
+        SessionAttack::BadLength => {
+            let room = content.len() - HEADER + padding.len();
+            content[28..32].copy_from_slice(&((room + 4) as u32).to_le_bytes());
+        }
+    }
+    *last_msg_id = Some(msg_id);
+    encrypt_v2_with_padding(key, Direction::ServerToClient, &content, &padding).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mtproto_crypto::message::decrypt_v2_message;
+
+    fn sealed(key: &AuthKey, msg_id: i64, body: &[u8]) -> Vec<u8> {
+        let mut plain = Vec::new();
+        plain.extend_from_slice(&7i64.to_le_bytes());
+        plain.extend_from_slice(&42i64.to_le_bytes());
+        plain.extend_from_slice(&msg_id.to_le_bytes());
+        plain.extend_from_slice(&1i32.to_le_bytes());
+        plain.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        plain.extend_from_slice(body);
+        let pad = 12 + (16 - (plain.len() + 12) % 16) % 16;
+        encrypt_v2_with_padding(key, Direction::ServerToClient, &plain, &vec![1; pad]).unwrap()
+    }
+
+    fn open(key: &AuthKey, packet: &[u8]) -> Option<(i64, i64)> {
+        decrypt_v2_message(key, Direction::ServerToClient, packet)
+            .ok()
+            .map(|m| (m.session_id, m.msg_id))
+    }
+
+    #[test]
+    fn each_attack_breaks_exactly_its_check() {
+        let key = AuthKey::from_bytes([9; 256]);
+        let msg_id = (1_700_000_000_i64 << 32) | 1;
+        let packet = sealed(&key, msg_id, &[0xab; 20]);
+        assert_eq!(open(&key, &packet), Some((42, msg_id)));
+        let mut last = Some(msg_id - 4);
+        let run = |attack, last: &mut Option<i64>| apply(attack, &key, &packet, last).unwrap();
+
+        // The envelope no longer authenticates: nothing decrypts.
+        assert_eq!(
+            open(&key, &run(SessionAttack::WrongMsgKey, &mut last)),
+            None
+        );
+        // Authentic packets whose header breaks one rule.
+        assert_eq!(
+            open(&key, &run(SessionAttack::WrongSessionId, &mut last)),
+            Some((43, msg_id))
+        );
+        let (_, even) = open(&key, &run(SessionAttack::EvenMsgId, &mut last)).unwrap();
+        assert_eq!(even % 2, 0);
+        let mut last = Some(msg_id - 4);
+        let (_, replayed) = open(&key, &run(SessionAttack::ReplayedMsgId, &mut last)).unwrap();
+        assert_eq!(replayed, msg_id - 4);
+        let (_, stale) = open(&key, &run(SessionAttack::StaleMsgId, &mut last)).unwrap();
+        assert_eq!((msg_id >> 32) - (stale >> 32), 600);
+        // The padding and length rules: the envelope authenticates (decrypt_v2) but the
+        // header check (decrypt_v2_message) refuses.
+        for attack in [SessionAttack::BadPadding, SessionAttack::BadLength] {
+            let bad = run(attack, &mut last);
+            assert!(
+                decrypt_v2(&key, Direction::ServerToClient, &bad).is_ok(),
+                "{attack:?}"
+            );
+            assert_eq!(open(&key, &bad), None, "{attack:?}");
+        }
+    }
+}
