@@ -23,11 +23,12 @@
 //! Where nothing changed the output is the input byte for byte, but every value is still
 //! walked: an unchanged constructor can hold a changed one.
 //!
-//! The request direction reads hostile client bytes. Reading never panics; the output is
-//! the only allocation, reserved from the input's length, and stays within three times the
-//! input (each source object has at least its 4-byte id; the target adds at most its id and
-//! two flag words per object). Vector counts are checked against the bytes left before any
-//! element is read, nesting is capped at [`MAX_DEPTH`], and trailing bytes are refused.
+//! The request direction reads hostile client bytes. Reading never panics. The output is
+//! reserved from the input's length and stays within three times it (each source object has
+//! at least its 4-byte id; its target writes an id and at most two flag words); the only other
+//! allocation is one copy of an object whose target params are in another order. Vector
+//! counts are checked against the bytes left before any element is read, nesting is capped at
+//! [`MAX_DEPTH`], and trailing bytes are refused.
 //!
 //! A value whose element type is not known from the schema (a top-level result of type
 //! `Vector<T>`, or an `Object`) is read as a vector of boxed values: results such as
@@ -57,7 +58,7 @@ const LAYER_227_SOURCE: &str = include_str!("../../../schema/legacy/layer227.tl"
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TranscodeError {
     /// The source layer has no constructor or function with this id.
-    #[error("unknown constructor id {id:#010x} in layer {layer}")]
+    #[error("unknown id {id:#010x} in layer {layer}")]
     UnknownId {
         /// The id found in the input.
         id: u32,
@@ -201,27 +202,33 @@ struct Layer {
     by_id: HashMap<u32, usize>,
 }
 
+/// A constructor or function, compiled.
 #[derive(Debug)]
 struct Def {
+    /// `namespace.name`.
     name: String,
     id: u32,
     function: bool,
     /// The full name of the type a constructor builds (empty for functions).
     result: String,
     params: Vec<Param>,
-    /// Whether two optional non-`true` params share a flag bit with another param.
+    /// Whether an optional param that carries bytes shares its flag bit with another param.
     shared_bits: bool,
 }
 
+/// A param, compiled.
 #[derive(Debug)]
 struct Param {
     name: String,
-    /// `None` for a `#` word (with its index among the definition's words in `word`).
+    /// `None` for a `#` param.
     ty: Option<Ty>,
+    /// For a `#` param, its index among the definition's `#` params.
     word: usize,
+    /// The `field.bit?` condition, with `field` as a `#` param index.
     cond: Option<Cond>,
 }
 
+/// A condition: bit `bit` of `#` param number `word`.
 #[derive(Debug, Clone, Copy)]
 struct Cond {
     word: usize,
@@ -434,13 +441,14 @@ impl Def {
                 cond,
             });
         }
-        let carries_bytes = |p: &&Param| p.cond.is_some() && p.ty != Some(Ty::True);
-        let shared_bits = params.iter().filter(carries_bytes).any(|p| {
-            params.iter().any(|q| {
-                !std::ptr::eq(p, q)
-                    && matches!((p.cond, q.cond), (Some(a), Some(b)) if (a.word, a.bit) == (b.word, b.bit))
-            })
-        });
+        // Whether an optional param with bytes shares its bit with another param.
+        let same_bit = |p: &Param, q: &Param| match (p.cond, q.cond) {
+            (Some(a), Some(b)) => !std::ptr::eq(p, q) && (a.word, a.bit) == (b.word, b.bit),
+            _ => false,
+        };
+        let shared_bits = (params.iter())
+            .filter(|p| p.ty != Some(Ty::True))
+            .any(|p| params.iter().any(|q| same_bit(p, q)));
         let function = def.category == Category::Function;
         Ok(Def {
             name: def.full_name(),
@@ -654,9 +662,7 @@ impl<'s, 'a> Walk<'s, 'a> {
                     .map_err(|_| TranscodeError::Truncated { at })
             }
             Ty::Vector { boxed, elem } => {
-                if depth >= MAX_DEPTH {
-                    return Err(TranscodeError::TooDeep { max: MAX_DEPTH });
-                }
+                // No depth check here: only objects recurse without a bound in the schema.
                 if *boxed {
                     self.expect_vector_id()?;
                     if tgt.is_some() {

@@ -42,7 +42,7 @@ pub(crate) struct AccountRecord {
     pub last_name: String,
     pub username: Option<String>,
     pub home_dc: i32,
-    pub password: Option<PasswordRecord>,
+    pub password: Option<Box<PasswordRecord>>,
 }
 
 /// A 2FA password as the server keeps it: the SRP verifier, never the password.
@@ -71,7 +71,7 @@ enum KeyState {
     /// The code was right, the account has a password: `checkPassword` next.
     PasswordPending {
         user_id: i64,
-        check: Option<(i64, SrpServer)>,
+        check: Option<(i64, Box<SrpServer>)>,
     },
 }
 
@@ -89,6 +89,9 @@ struct Exported {
     dc: i32,
     expires_at: i64,
 }
+
+/// A fresh SRP check: its `srp_id` and `srp_B`.
+pub(crate) type SrpCheck = (i64, [u8; 256]);
 
 /// How a sign-in ended.
 pub(crate) enum SignIn {
@@ -177,7 +180,7 @@ impl Store {
             return Err(format!("{phone} is registered twice"));
         }
         let password = match &account.password {
-            Some(password) => Some(self.password_record(password, account.hint.clone())?),
+            Some(password) => Some(Box::new(self.password_record(password, account.hint.clone())?)),
             None => None,
         };
         let user_id = self.next_user_id;
@@ -530,7 +533,7 @@ impl Store {
         dc: i32,
         key_id: i64,
         now: i64,
-    ) -> Result<(AccountRecord, Option<(i64, [u8; 256])>), RpcError> {
+    ) -> Result<(AccountRecord, Option<SrpCheck>), RpcError> {
         let principal = self.principal(dc, key_id, now);
         let user_id = match self.keys.get(&principal) {
             Some(KeyState::Authorized { user_id } | KeyState::PasswordPending { user_id, .. }) => {
@@ -547,7 +550,7 @@ impl Store {
         let srp_id: i64 = self.rng.gen();
         let srp_b = *server.srp_b();
         if let Some(KeyState::PasswordPending { check, .. }) = self.keys.get_mut(&principal) {
-            *check = Some((srp_id, server));
+            *check = Some((srp_id, Box::new(server)));
         }
         Ok((account, Some((srp_id, srp_b))))
     }
