@@ -564,3 +564,30 @@ fn key_exchange_is_deterministic_for_a_seed() {
         "{text}"
     );
 }
+
+/// The test DC's key-exchange attack modes each break exactly one client check.
+#[test]
+fn each_server_quirk_trips_its_client_check() {
+    let with = |set: fn(&mut ServerQuirks)| {
+        let mut quirks = ServerQuirks::default();
+        set(&mut quirks);
+        client_error(run(quirks, |_, _| {}))
+    };
+    assert_eq!(
+        with(|q| q.wrong_res_pq_nonce = true),
+        KexError::NonceMismatch { step: "resPQ" }
+    );
+    assert_eq!(
+        with(|q| q.wrong_outer_server_nonce = true),
+        KexError::ServerNonceMismatch {
+            step: "server_DH_params_ok"
+        }
+    );
+    assert!(matches!(
+        with(|q| q.bad_g = true),
+        KexError::Dh(DhError::GeneratorOutOfRange { .. })
+    ));
+    // An even number is not prime: refused before anything is computed with it.
+    let bad_prime = with(|q| q.bad_dh_prime = true);
+    assert!(matches!(bad_prime, KexError::Dh(_)), "{bad_prime:?}");
+}
