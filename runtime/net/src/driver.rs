@@ -409,8 +409,6 @@ pub(crate) async fn establish(
         let mut out = Vec::new();
         endpoint.poll_transmit(clock.now(), &mut out)?;
         wr.write_all(&out).await.map_err(NetError::io)?;
-        // `KeyCreated` needs no action here: the caller reads the key from the endpoint.
-        while endpoint.poll_event().is_some() {}
         if !endpoint.needs_key() {
             break;
         }
@@ -420,6 +418,10 @@ pub(crate) async fn establish(
         }
         endpoint.handle_input(clock.now(), &buf[..n])?;
     }
+    // The exchange's `KeyCreated` is consumed here (the caller counts it from the endpoint):
+    // left queued, the driver would count the key twice and announce it as a replacement.
+    // Nothing else can be queued yet: no encrypted packet has been sent or received.
+    while endpoint.poll_event().is_some() {}
     Ok(())
 }
 

@@ -97,12 +97,17 @@ async fn key_exchange_and_echo(transport: Transport, obfuscated: bool) {
         let mut config = config(addr);
         config.transport = transport;
         config.obfuscated = obfuscated;
-        let (conn, _events) = Connection::connect(config).await.expect("connect");
+        let (conn, mut events) = Connection::connect(config).await.expect("connect");
         assert_eq!(conn.status().key_exchanges, 1);
 
         let request = body("echo", 1);
         let answer = conn.invoke_raw(request.clone()).await.expect("answer");
         assert_eq!(answer, request);
+        // Once the driver ran: still one exchange, and no second `NewAuthKey` for it.
+        assert_eq!(conn.status().key_exchanges, 1);
+        while let Some(event) = events.try_recv() {
+            assert!(!matches!(event, NetEvent::NewAuthKey), "{event:?}");
+        }
 
         let stats = server.stats();
         assert_eq!(stats.transports, vec![(transport, obfuscated)]);
