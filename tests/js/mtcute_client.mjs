@@ -1,35 +1,47 @@
-// mtcute 0.30.3 (npm, layer 227) as a real client against our loopback `TestServer`.
+// mtcute 0.30.3 (npm, layer 227) logging in with its high-level `TelegramClient.start()`
+// against the test DC (`test_dc::TestDc`).
 //
-// Usage: node mtcute_client.mjs --port N --transport T --api-id N --api-hash H --phone P
-//                               --code C --wrong-code W --logout-token HEX [--timeout SECONDS]
-//        stdin: JSON {"pem": "<PKCS#1 PEM of the server key>", "probes": {"name": "hex", ...}}
+// Usage: node mtcute_client.mjs --port N --dc D --transport T --api-id N --api-hash H
+//                               --phone P --code C [--wrong-code W]
+//                               [--password S] [--wrong-password S] [--updates]
+//                               [--timeout SECONDS]
+//        stdin: JSON {"pem": "<PKCS#1 PEM of the server key>"}
 //
 // T is one of `intermediate`, `padded` (padded intermediate), `obfuscated` (obfuscated2
 // around intermediate) and `obfuscated-padded` (obfuscated2 around padded intermediate):
 // every codec mtcute has for TCP.
 //
-// Trusts the given key (`addPublicKey`; the server offers only its fingerprint), points
-// DC 2 at 127.0.0.1:N (`defaultDcs`), keeps the session in memory (`MemoryStorage`: the
-// SQLite storage's native module is never loaded, so it need not be built), disables
-// updates (every call goes inside `invokeWithoutUpdates`) and reconnection, and makes raw
-// calls with `BaseTelegramClient.call`. Prints one JSON object per step on stdout; `hex` is
-// mtcute re-serializing what it parsed (its layer-227 writers), so the caller can compare
-// it with what the server sent. Any unexpected failure is an exception: exit status 1 with
-// the stack on stderr. Missing packages: exit status 2 and a hint. Set
-// `MTCUTE_CLIENT_LOG=debug` (or `verbose`) to see mtcute's own log on stderr.
+// Trusts the given key (`addPublicKey`; the server offers only its fingerprint), makes DC D
+// at 127.0.0.1:N mtcute's primary DC (`defaultDcs`), keeps the session in memory
+// (`MemoryStorage`: the SQLite storage's native module is never loaded). Updates are off
+// (`disableUpdates`) unless `--updates` is given. mtcute keeps its default reconnection:
+// with updates off, a login makes it reset its sessions, which closes the connection and
+// opens a new one.
 //
-// Steps: versions, connect (`tg.connect()`; the auth key is not in the storage yet when it
-// returns), help.getNearestDc (the first call, so it goes inside
-// invokeWithLayer + initConnection), session (the auth key id and salt mtcute ended up with),
-// help.getConfig, auth.sendCode (with the logout token given as hex, which makes mtcute
-// gzip it), auth.signIn with the wrong code (expects mtcute's `RpcError`
-// PHONE_CODE_INVALID), auth.signIn with the right code, a call the server does not
-// implement (help.getCdnConfig), the offline probes (each hex string read with mtcute's own
-// layer-227 reader), log (mtcute's `gzipped ...` debug lines, which tell the requests it
-// sent as gzip_packed, the framing of its packer, and its warnings), disconnect.
+// Then `tg.start({ phone, code, password, ... })`, mtcute's whole login: `getMe` first
+// (refused: the key is new), `auth.sendCode`, `auth.signIn`, and for an account with a
+// password `account.getPassword` + `auth.checkPassword` (mtcute's SRP). `code` and
+// `password` are callbacks: with `--wrong-code` (`--wrong-password`) the first call answers
+// that, the next ones the right value, so `start` meets the server's refusal and asks again.
+// After `start`, `tg.getMe()`.
+//
+// With `--updates`, the login starts mtcute's updates loop (`updates.getState`, then
+// `updates.getDifference`) beside `getMe`; the script waits for its first getDifference to
+// be answered before it reports the calls.
+//
+// Prints one JSON object per step on stdout, each with `ms` since the start: versions,
+// code_sent (the `codeSentCallback`), start (the user `start` returned), session (mtcute's
+// auth key id and current salt), get_me, calls (every request made through the client's
+// `call`, with its outcome: the result's constructor or the RPC error), callbacks (each
+// call of code/password/invalidCodeCallback, in order), log (mtcute's warnings and errors,
+// and the errors it reported through `onError`), disconnect. Users are given as the high-level
+// fields and mtcute's parsed TL object (`raw`): the server answered in layer 227 if mtcute
+// could read it at all. Any unexpected failure is an exception: exit status 1 with the stack
+// on stderr. Missing packages: exit status 2 and a hint. Set `MTCUTE_CLIENT_LOG=debug` (or
+// `verbose`) to see mtcute's own log on stderr.
 
-import { readFileSync } from 'node:fs'
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 
 const WANTED_VERSION = '0.30.3'
@@ -39,16 +51,15 @@ function fail(message) {
     process.exit(2)
 }
 
-let mtcute, utils, runtime
+let mtcute, utils
 try {
     mtcute = await import('@mtcute/node')
     utils = await import('@mtcute/core/utils.js')
-    runtime = await import('@mtcute/tl-runtime')
 } catch (e) {
     fail(`the mtcute packages are not installed in tests/js/node_modules (${e.message})`)
 }
 const {
-    BaseTelegramClient,
+    TelegramClient,
     MemoryStorage,
     TcpTransport,
     IntermediatePacketCodec,
@@ -56,8 +67,7 @@ const {
     ObfuscatedPacketCodec,
     tl,
 } = mtcute
-const { addPublicKey, LogManager, __tlReaderMap, __tlWriterMap } = utils
-const { TlBinaryReader, TlBinaryWriter } = runtime
+const { addPublicKey, LogManager } = utils
 
 const installed = {}
 for (const pkg of ['@mtcute/core', '@mtcute/node', '@mtcute/tl-runtime']) {
@@ -78,27 +88,31 @@ const CODECS = {
 const { values: args } = parseArgs({
     options: {
         port: { type: 'string' },
+        dc: { type: 'string' },
         transport: { type: 'string' },
         'api-id': { type: 'string' },
         'api-hash': { type: 'string' },
         phone: { type: 'string' },
         code: { type: 'string' },
         'wrong-code': { type: 'string' },
-        'logout-token': { type: 'string' },
+        password: { type: 'string' },
+        'wrong-password': { type: 'string' },
+        updates: { type: 'boolean', default: false },
         timeout: { type: 'string', default: '60' },
     },
     strict: true,
 })
-const REQUIRED = ['port', 'transport', 'api-id', 'api-hash', 'phone', 'code', 'wrong-code', 'logout-token']
-for (const name of REQUIRED) {
+for (const name of ['port', 'dc', 'transport', 'api-id', 'api-hash', 'phone', 'code']) {
     if (args[name] === undefined) throw new Error(`--${name} is required`)
 }
 if (!(args.transport in CODECS)) throw new Error(`unknown --transport ${args.transport}`)
 const port = Number(args.port)
+const dcId = Number(args.dc)
 const apiId = Number(args['api-id'])
 
+const started = Date.now()
 function emit(step, fields = {}) {
-    process.stdout.write(`${JSON.stringify({ step, ...fields })}\n`)
+    process.stdout.write(`${JSON.stringify({ step, ms: Date.now() - started, ...fields })}\n`)
 }
 
 // mtcute objects as JSON: `Long` as a decimal string, bytes as hex.
@@ -114,31 +128,25 @@ function plain(value) {
     return value
 }
 
-function reserialize(object) {
-    return Buffer.from(TlBinaryWriter.serializeObject(__tlWriterMap, object)).toString('hex')
-}
-
-function errorFields(error) {
+// A high-level `User`: its accessors, and the TL object mtcute parsed.
+function userFields(user) {
     return {
-        error: error.constructor.name,
-        is_rpc_error: tl.RpcError.is(error),
-        code: error.code,
-        text: error.text,
-        message: error.message,
+        id: user.id,
+        is_self: user.isSelf,
+        first_name: user.firstName,
+        last_name: user.lastName,
+        username: user.username,
+        phone: user.phoneNumber,
+        raw: plain(user.raw),
     }
 }
 
-// mtcute's log: kept (the caller looks at the `gzipped` lines and the warnings), and shown
-// on stderr when asked.
+// mtcute's log: warnings and errors kept (none are expected), everything shown on stderr
+// when asked.
 const LEVELS = { error: 1, warn: 2, info: 3, debug: 4, verbose: 5 }
 const shownLevel = LEVELS[process.env.MTCUTE_CLIENT_LOG ?? 'warn'] ?? LEVELS.warn
-const gzipped = []
 const warnings = []
 function onLog(_color, level, tag, fmt, logArgs) {
-    if (fmt.includes('gzipped %s')) {
-        const [method, from, to] = logArgs
-        gzipped.push({ method, from, to })
-    }
     const text = `${tag} ${fmt} ${JSON.stringify(plain(logArgs))}`
     if (level <= LEVELS.warn) warnings.push(text)
     if (level <= shownLevel) process.stderr.write(`[mtcute ${level}] ${text}\n`)
@@ -153,15 +161,14 @@ class LoopbackTransport extends TcpTransport {
 async function main(input) {
     emit('versions', { mtcute: installed, layer: tl.LAYER, node: process.versions.node })
 
-    const dc = { id: 2, ipAddress: '127.0.0.1', port }
-    const tg = new BaseTelegramClient({
+    const dc = { id: dcId, ipAddress: '127.0.0.1', port }
+    const tg = new TelegramClient({
         apiId,
         apiHash: args['api-hash'],
         storage: new MemoryStorage(),
         transport: new LoopbackTransport(),
         defaultDcs: { main: dc, media: dc },
-        disableUpdates: true,
-        reconnectionStrategy: () => false,
+        disableUpdates: !args.updates,
         initConnectionOptions: {
             deviceModel: 'interop-test',
             systemVersion: 'loopback',
@@ -173,92 +180,104 @@ async function main(input) {
     })
     tg.log.mgr.level = LogManager.DEBUG
     tg.log.mgr.handler = onLog
+    const reported = []
+    tg.onError.add((e) => reported.push(`${e?.constructor?.name}: ${e?.message ?? e}`))
     // Our key only; mtcute's own table also has Telegram's keys, which the server never offers.
-    addPublicKey(tg.mt.crypto, input.pem)
+    addPublicKey(tg._client.mt.crypto, input.pem)
 
-    await tg.connect()
-    emit('connect', { connected: tg.isConnected })
+    // Every request of the high-level layer (`start` and its helpers call the base client's
+    // `call`), with what came back.
+    const calls = []
+    const settled = []
+    const base = tg._client
+    const call = base.call.bind(base)
+    base.call = (message, params) => {
+        const entry = { method: message._ }
+        calls.push(entry)
+        const outcome = call(message, params).then(
+            (result) => {
+                entry.result = Array.isArray(result) ? result.map((r) => r?._) : result?._ ?? result
+                return result
+            },
+            (e) => {
+                entry.error = e.constructor.name
+                entry.is_rpc_error = tl.RpcError.is(e)
+                entry.code = e.code
+                entry.text = e.text
+                throw e
+            },
+        )
+        settled.push(outcome.then(() => entry, () => entry))
+        return outcome
+    }
 
-    const nearest = await tg.call({ _: 'help.getNearestDc' })
-    emit('get_nearest_dc', { object: plain(nearest), hex: reserialize(nearest) })
+    // The callbacks `start` calls, in order.
+    const callbacks = []
+    let codes = 0
+    let passwords = 0
+    const me = await tg.start({
+        phone: args.phone,
+        code: async () => {
+            codes += 1
+            const wrong = codes === 1 && args['wrong-code'] !== undefined
+            callbacks.push({ callback: 'code', wrong })
+            return wrong ? args['wrong-code'] : args.code
+        },
+        password: async () => {
+            passwords += 1
+            if (args.password === undefined) throw new Error('mtcute asked for a password')
+            const wrong = passwords === 1 && args['wrong-password'] !== undefined
+            callbacks.push({ callback: 'password', wrong })
+            return wrong ? args['wrong-password'] : args.password
+        },
+        codeSentCallback: async (sent) => {
+            callbacks.push({ callback: 'code_sent' })
+            emit('code_sent', {
+                type: sent.type,
+                length: sent.length,
+                timeout: sent.timeout,
+                phone_code_hash: sent.phoneCodeHash,
+                next_type: sent.nextType,
+            })
+        },
+        invalidCodeCallback: async (kind) => {
+            callbacks.push({ callback: 'invalid', kind })
+        },
+    })
+    emit('start', { user: userFields(me) })
 
-    // mtcute internals (0.30.3): the key in the storage (written once the key exchange is
-    // done), the current salt of the primary DC.
-    const key = await tg.mt.storage.provider.authKeys.get(dc.id)
-    const keyId = createHash('sha1').update(key).digest().readBigInt64LE(12)
+    // mtcute internals (0.30.3): the key in the storage, the current salt of the primary DC.
+    const key = await base.mt.storage.provider.authKeys.get(dcId)
     emit('session', {
-        auth_key_id: keyId.toString(),
+        auth_key_id: createHash('sha1').update(key).digest().readBigInt64LE(12).toString(),
         auth_key_len: key.length,
-        salt: tg.mt.network._primaryDc._salts.currentSalt.toString(),
+        salt: base.mt.network._primaryDc._salts.currentSalt.toString(),
     })
 
-    const config = await tg.call({ _: 'help.getConfig' })
-    emit('get_config', {
-        this_dc: config.thisDc,
-        test_mode: config.testMode,
-        dc_options: config.dcOptions.map((o) => [o.id, o.ipAddress, o.port, Boolean(o.ipv6)]),
-        me_url_prefix: config.meUrlPrefix,
-        hex: reserialize(config),
-    })
+    const again = await tg.getMe()
+    emit('get_me', { user: userFields(again) })
 
-    const sent = await tg.call({
-        _: 'auth.sendCode',
-        phoneNumber: args.phone,
-        apiId,
-        apiHash: args['api-hash'],
-        // A compressible logout token makes the request long enough (over 128 bytes) for
-        // mtcute to send it as gzip_packed.
-        settings: { _: 'codeSettings', logoutTokens: [Buffer.from(args['logout-token'], 'hex')] },
-    })
-    emit('send_code', { object: plain(sent), hex: reserialize(sent) })
-
-    try {
-        await tg.call({
-            _: 'auth.signIn',
-            phoneNumber: args.phone,
-            phoneCodeHash: sent.phoneCodeHash,
-            phoneCode: args['wrong-code'],
-        })
-        throw new Error('auth.signIn with the wrong code did not fail')
-    } catch (e) {
-        if (!tl.RpcError.is(e)) throw e
-        emit('sign_in_wrong_code', { ...errorFields(e), is_phone_code_invalid: e.is('PHONE_CODE_INVALID') })
-    }
-
-    const authorization = await tg.call({
-        _: 'auth.signIn',
-        phoneNumber: args.phone,
-        phoneCodeHash: sent.phoneCodeHash,
-        phoneCode: args.code,
-    })
-    emit('sign_in', { object: plain(authorization), hex: reserialize(authorization) })
-
-    try {
-        await tg.call({ _: 'help.getCdnConfig' })
-        throw new Error('help.getCdnConfig got an answer')
-    } catch (e) {
-        if (!tl.RpcError.is(e)) throw e
-        emit('unsupported_call', errorFields(e))
-    }
-
-    // Offline: our bytes read with mtcute's reader, no network involved.
-    for (const [name, hex] of Object.entries(input.probes ?? {})) {
-        try {
-            const object = TlBinaryReader.deserializeObject(__tlReaderMap, Buffer.from(hex, 'hex'))
-            emit('probe', { name, ok: true, object: plain(object), hex: reserialize(object) })
-        } catch (e) {
-            emit('probe', { name, ok: false, error: e.constructor.name, message: e.message })
+    // With updates on, the login started mtcute's updates loop beside `getMe`: wait (at most
+    // 20 s) until its first `updates.getDifference` has its answer, so that every call it
+    // made is reported with its outcome.
+    if (args.updates) {
+        const deadline = Date.now() + 20_000
+        for (;;) {
+            await Promise.all(settled)
+            const done = calls.some(
+                (c) => c.method === 'updates.getDifference' && ('result' in c || 'error' in c),
+            )
+            if (done || Date.now() > deadline) break
+            await new Promise((resolve) => setTimeout(resolve, 50))
         }
     }
 
-    // The framing of mtcute's "gzip" (the first two bytes of what it packs): `1f8b` is gzip,
-    // `78..` zlib.
-    const packed = tg.mt.crypto.gzip(new Uint8Array(1024), 1024)
-    const framing = Buffer.from(packed.subarray(0, 2)).toString('hex')
+    emit('calls', { calls })
+    emit('callbacks', { callbacks })
 
     await tg.destroy()
-    emit('log', { gzipped, framing, warnings })
-    emit('disconnect', { connected: tg.isConnected })
+    emit('log', { warnings, reported })
+    emit('disconnect', { connected: tg._client.isConnected })
 }
 
 const input = JSON.parse(readFileSync(0, 'utf8'))
