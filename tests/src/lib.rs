@@ -10,7 +10,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
-pub mod fake_api;
+pub mod script;
 pub mod tl_random;
 
 /// The workspace root (the parent of this crate's folder).

@@ -43,7 +43,7 @@
 use std::process::Command;
 
 use mtproto_net::Transport;
-use project_tests::fake_api::{bounded, run_script, step, ScriptNames};
+use project_tests::script::{bounded, run_script, step, ScriptNames};
 use project_tests::{js_dir, node};
 use serde_json::{json, Value};
 use test_dc::{Account, TestDc};

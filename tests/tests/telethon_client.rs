@@ -29,7 +29,7 @@
 
 use std::process::Command;
 
-use project_tests::fake_api::{bounded, run_script, ScriptNames};
+use project_tests::script::{bounded, run_script, ScriptNames};
 use project_tests::{oracle_python, workspace_root};
 use serde_json::{json, Value};
 use test_dc::{Account, TestDc};

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use auth_api::{functions, Serialize};
 use mtproto_crypto::message::{decrypt_v2, decrypt_v2_message, encrypt_v2};
 use mtproto_crypto::{AuthKey, Direction};
-use project_tests::fake_api::bounded;
+use project_tests::script::bounded;
 use rand::RngCore;
 use test_dc::{SessionAttack, TestDc};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -23,7 +23,7 @@ use mtproto_crypto::{AuthKey, PrimeCache};
 use mtproto_net::{
     Backoff, ConnectConfig, Connection, Events, InvokeError, NetEvent, RpcError, StoredAuth,
 };
-use project_tests::fake_api::bounded;
+use project_tests::script::bounded;
 use rand::{Rng, RngCore};
 use test_dc::{Account, AuthConfig, Call, CallContext, Reply, TestDc};
 
