@@ -1317,3 +1317,79 @@ fn the_client_checks_the_messages_inside_containers() {
     let updates: Vec<_> = std::iter::from_fn(|| c.poll_event()).collect();
     assert_eq!(updates.len(), 1, "only the good message: {updates:?}");
 }
+
+/// `destroy_session` is answered bare (its answer is the acknowledgement, as Telethon and
+/// mtcute expect): `destroy_session_ok` for an earlier session of the key, `_none` otherwise;
+/// our client takes the bare answer as the request's response.
+#[test]
+fn destroy_session_is_answered_bare_and_knows_earlier_sessions() {
+    let mut p = Pair::new(SessionConfig::default());
+    p.client.enqueue(request(0));
+    p.drive(echo);
+    p.client_events();
+    // The client moves to a new session over the same key.
+    const NEXT: i64 = SESSION_ID + 1;
+    p.now += Duration::from_secs(5);
+    p.client = Session::new(SessionConfig::default(), key(), SALT, Some(0), NEXT);
+    p.client.enqueue(request(1));
+    p.drive(echo);
+    p.client_events();
+    assert_eq!(p.server.session_id(), Some(NEXT));
+
+    let old = p.client.enqueue(
+        functions::DestroySession {
+            session_id: SESSION_ID,
+        }
+        .to_bytes(),
+    );
+    let unknown = p
+        .client
+        .enqueue(functions::DestroySession { session_id: 999 }.to_bytes());
+    p.client_to_server();
+    let packet = p.server.poll_transmit(p.now, &mut p.rng).expect("answers");
+    let plain =
+        mtproto_crypto::message::decrypt_v2_message(&key(), Direction::ServerToClient, &packet)
+            .unwrap();
+    let inner = if wire::peek_id(&plain.body) == Some(wire::MSG_CONTAINER_ID) {
+        wire::parse_container(&plain.body).unwrap()
+    } else {
+        vec![plain.clone().into()]
+    };
+    let bodies: Vec<&[u8]> = inner.iter().map(|m| m.body.as_slice()).collect();
+    let ok = enums::DestroySessionRes::from(types::DestroySessionOk {
+        session_id: SESSION_ID,
+    })
+    .to_bytes();
+    let none =
+        enums::DestroySessionRes::from(types::DestroySessionNone { session_id: 999 }).to_bytes();
+    assert_eq!(
+        bodies,
+        [ok.as_slice(), none.as_slice()],
+        "bare, no rpc_result, no ack"
+    );
+
+    // The client routes them to their requests.
+    p.client.handle_packet(p.now, &packet).unwrap();
+    let r = responses(&p.client_events());
+    assert_eq!(r, vec![(old.0, Ok(ok.clone())), (unknown.0, Ok(none))]);
+
+    // A session is destroyed once.
+    let again = p.client.enqueue(
+        functions::DestroySession {
+            session_id: SESSION_ID,
+        }
+        .to_bytes(),
+    );
+    p.drive(echo);
+    let r = responses(&p.client_events());
+    assert_eq!(
+        r,
+        vec![(
+            again.0,
+            Ok(enums::DestroySessionRes::from(types::DestroySessionNone {
+                session_id: SESSION_ID
+            })
+            .to_bytes())
+        )]
+    );
+}

@@ -582,6 +582,9 @@ impl Session {
             types::NewSessionCreated::CONSTRUCTOR_ID => self.on_new_session(&body),
             types::Pong::CONSTRUCTOR_ID => self.on_pong(&body),
             types::FutureSalts::CONSTRUCTOR_ID => self.on_future_salts(&body),
+            types::DestroySessionOk::CONSTRUCTOR_ID | types::DestroySessionNone::CONSTRUCTOR_ID => {
+                self.on_destroy_session(body)
+            }
             types::MsgDetailedInfo::CONSTRUCTOR_ID | types::MsgNewDetailedInfo::CONSTRUCTOR_ID => {
                 self.on_detailed_info(&body)
             }
@@ -759,6 +762,32 @@ impl Session {
         }
         self.salts_requested = false;
         self.future_salts = salts.salts.0;
+        Ok(())
+    }
+
+    /// A bare `destroy_session_ok`/`_none` (servers answer `destroy_session` this way, without
+    /// `rpc_result`): the answer of the pending `destroy_session` for that session id.
+    fn on_destroy_session(&mut self, body: Vec<u8>) -> Result<(), DecodeError> {
+        let session_id = match wire::decode::<enums::DestroySessionRes>(&body)? {
+            enums::DestroySessionRes::DestroySessionOk(r) => r.session_id,
+            enums::DestroySessionRes::DestroySessionNone(r) => r.session_id,
+        };
+        let request = functions::DestroySession { session_id }.to_bytes();
+        let found = self
+            .pending
+            .iter()
+            .find(|(_, r)| r.body == request)
+            .map(|(msg_id, r)| (*msg_id, r.purpose));
+        match found {
+            Some((msg_id, Purpose::App(id))) => {
+                self.pending.remove(&msg_id);
+                self.events.push_back(Event::Response {
+                    id,
+                    result: Ok(body),
+                });
+            }
+            _ => tracing::debug!("destroy_session answer for no pending request"),
+        }
         Ok(())
     }
 

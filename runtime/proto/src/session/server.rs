@@ -48,12 +48,18 @@ struct Outgoing {
     kind: MsgIdKind,
 }
 
+/// How many earlier sessions of a key the server remembers for `destroy_session`.
+const PAST_SESSIONS: usize = 16;
+
 /// The server side of an MTProto 2.0 session over one authorization key.
 pub struct ServerSession {
     config: SessionConfig,
     auth_key: AuthKey,
     salt: i64,
     session_id: Option<i64>,
+    /// Sessions the client used before the current one (the newest last, at most
+    /// [`PAST_SESSIONS`]): `destroy_session` can end them.
+    past_sessions: VecDeque<i64>,
     msg_ids: MsgIdGenerator,
     seq: wire::SeqNo,
     replay: ReplayWindow,
@@ -87,6 +93,7 @@ impl ServerSession {
             auth_key,
             salt,
             session_id: None,
+            past_sessions: VecDeque::new(),
             msg_ids: MsgIdGenerator::new(),
             seq: wire::SeqNo::default(),
             outgoing: VecDeque::new(),
@@ -191,7 +198,13 @@ impl ServerSession {
             return Ok(());
         }
         if self.session_id != Some(session_id) {
-            self.session_id = Some(session_id);
+            if let Some(old) = self.session_id.replace(session_id) {
+                self.past_sessions.retain(|s| *s != old && *s != session_id);
+                if self.past_sessions.len() == PAST_SESSIONS {
+                    self.past_sessions.pop_front();
+                }
+                self.past_sessions.push_back(old);
+            }
             self.seq = wire::SeqNo::default();
             let created = enums::NewSession::from(types::NewSessionCreated {
                 first_msg_id: msg.msg_id,
@@ -262,6 +275,7 @@ impl ServerSession {
                 functions::Ping::CONSTRUCTOR_ID
                     | functions::PingDelayDisconnect::CONSTRUCTOR_ID
                     | functions::GetFutureSalts::CONSTRUCTOR_ID
+                    | functions::DestroySession::CONSTRUCTOR_ID
                     | types::MsgsStateReq::CONSTRUCTOR_ID
             )
         );
@@ -303,12 +317,8 @@ impl ServerSession {
                     .map(|g| self.future_salts(now, msg.msg_id, g.num))
             }
             Some(functions::DestroySession::CONSTRUCTOR_ID) => {
-                wire::decode::<functions::DestroySession>(&body).map(|d| {
-                    let answer = enums::DestroySessionRes::from(types::DestroySessionNone {
-                        session_id: d.session_id,
-                    });
-                    self.respond(msg.msg_id, &answer.to_bytes());
-                })
+                wire::decode::<functions::DestroySession>(&body)
+                    .map(|d| self.destroy_session(d.session_id))
             }
             Some(_) => {
                 self.events.push_back(ServerEvent::Request {
@@ -322,6 +332,21 @@ impl ServerSession {
         if let Err(e) = result {
             tracing::warn!(msg_id = msg.msg_id, error = %e, "dropping a malformed client message");
         }
+    }
+
+    /// Answers `destroy_session` bare (the answer is its acknowledgement, as Telethon and
+    /// mtcute expect): `destroy_session_ok` for a past session of this key, which is then
+    /// forgotten, `destroy_session_none` for any other (the current one included).
+    fn destroy_session(&mut self, session_id: i64) {
+        let known = self.past_sessions.iter().position(|s| *s == session_id);
+        let answer = match known {
+            Some(i) => {
+                self.past_sessions.remove(i);
+                enums::DestroySessionRes::from(types::DestroySessionOk { session_id })
+            }
+            None => enums::DestroySessionRes::from(types::DestroySessionNone { session_id }),
+        };
+        self.push(answer.to_bytes(), true, MsgIdKind::ServerReply);
     }
 
     /// Answers `msgs_state_req` itself, as a service message (never a request for the
