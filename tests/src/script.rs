@@ -110,4 +110,3 @@ pub fn step<'a>(steps: &'a [Value], name: &str) -> &'a Value {
         .find(|s| s["step"] == name)
         .unwrap_or_else(|| panic!("no {name:?} step in {steps:#?}"))
 }
-

@@ -5,15 +5,22 @@
 //! - [`RsaPublicKey::fingerprint`]: last 8 bytes of SHA1(TL bytes n + TL bytes e), as a
 //!   little-endian `long`.
 //! - [`RsaPublicKey::encrypt_pad`]: RSA_PAD for `p_q_inner_data*` (key exchange step 4.1).
-//! - [`RsaPrivateKey`]: the server-side inverse ([`RsaPrivateKey::decrypt_pad`]), for a test DC.
+//! - [`RsaPrivateKey`]: the server-side inverse ([`RsaPrivateKey::decrypt_pad`]), for a test DC;
+//!   [`RsaPrivateKey::generate`] draws one, [`RsaPrivateKey::from_pem`] reads PKCS#1 and
+//!   PKCS#8 PEM, [`RsaPrivateKey::to_pkcs1_pem`] writes PKCS#1.
 //! - Telegram's production and test-server keys: [`telegram_production_key`],
 //!   [`telegram_test_key`].
 //!
-//! Known limits: `num-bigint` is not constant-time and its integers are not zeroized, so the
-//! private-key side is meant for tests and local servers, not for production secrets.
+//! Known limits: `num-bigint` is not constant-time and its integers are not zeroized (a
+//! private key keeps its secrets as bytes, zeroized on drop, but the numbers computed from
+//! them are not), so the private-key side is meant for tests and local servers, not for
+//! production secrets.
 
 use std::fmt;
 
+use crypto_bigint::{Encoding, U1024};
+use crypto_primes::hazmat::{random_odd_uint, Sieve};
+use crypto_primes::is_prime_with_rng;
 use num_bigint::BigUint;
 use num_traits::Zero;
 use pkcs1::der::pem::{LineEnding, PemLabel};
@@ -21,7 +28,7 @@ use pkcs1::der::{Decode, Document, EncodePem, SecretDocument};
 use pkcs1::UintRef;
 use rand_core::CryptoRngCore;
 use spki::{ObjectIdentifier, SubjectPublicKeyInfoRef};
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::hash::{array, ct_eq, sha1, sha256};
 use crate::ige;
@@ -321,12 +328,29 @@ fn pad_block(n: &BigUint) -> [u8; BLOCK_LEN] {
     crate::dh::pad256(n)
 }
 
-/// A 2048-bit RSA private key `(n, e, d)`: the server side of RSA_PAD, for a test DC.
+/// A 2048-bit RSA private key `(n, e, d)` and the primes of `n`: the server side of RSA_PAD,
+/// for a test DC. The secret parts are zeroized on drop; `Debug` is redacted.
 #[derive(Clone)]
 pub struct RsaPrivateKey {
     public: RsaPublicKey,
-    d: BigUint,
+    secret: PrivateParts,
 }
+
+/// The secret half of an [`RsaPrivateKey`], big-endian without leading zeros (`p > q`).
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+struct PrivateParts {
+    d: Vec<u8>,
+    p: Vec<u8>,
+    q: Vec<u8>,
+}
+
+/// The public exponent of generated keys.
+const GENERATED_E: u32 = 65_537;
+/// Bits of each prime of a generated key.
+const PRIME_BITS: usize = 1024;
+/// Bases tried when recovering `p` and `q` from `(n, e, d)` (each finds them with
+/// probability at least 1/2).
+const RECOVERY_BASES: u32 = 100;
 
 impl fmt::Debug for RsaPrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -339,7 +363,8 @@ impl fmt::Debug for RsaPrivateKey {
 }
 
 impl RsaPrivateKey {
-    /// Builds a key from big-endian `n`, `e`, `d`, checking that `d` inverts `e`.
+    /// Builds a key from big-endian `n`, `e`, `d`, checking that `d` inverts `e`; the primes
+    /// of `n` are recovered from them (so [`Self::to_pkcs1_pem`] can write them).
     pub fn from_components(n: &[u8], e: &[u8], d: &[u8]) -> Result<Self, RsaError> {
         let public = RsaPublicKey::from_components(n, e)?;
         let d = BigUint::from_bytes_be(d);
@@ -351,22 +376,145 @@ impl RsaPrivateKey {
         if two.modpow(&public.e, &public.n).modpow(&d, &public.n) != two {
             return Err(RsaError::InvalidPrivateKey);
         }
-        Ok(Self { public, d })
+        let (p, q) = recover_primes(&public.n, &public.e, &d).ok_or(RsaError::InvalidPrivateKey)?;
+        Ok(Self::assemble(public, &d, &p, &q))
     }
 
-    /// Parses a PKCS#1 `-----BEGIN RSA PRIVATE KEY-----` PEM (only `n`, `e`, `d` are used).
+    /// Builds the key once `d`, `p` and `q` are known to belong to `public`.
+    fn assemble(public: RsaPublicKey, d: &BigUint, p: &BigUint, q: &BigUint) -> Self {
+        let (p, q) = if p > q { (p, q) } else { (q, p) };
+        let secret = PrivateParts {
+            d: d.to_bytes_be(),
+            p: p.to_bytes_be(),
+            q: q.to_bytes_be(),
+        };
+        Self { public, secret }
+    }
+
+    /// Draws a new key: two random 1024-bit primes (probable primes: Miller-Rabin and a
+    /// strong Lucas test, from `crypto-primes`), `e` = 65537, `d` = `e`^-1 mod lcm(p-1, q-1).
+    ///
+    /// `bits` must be 2048, the only modulus size MTProto uses
+    /// ([`RsaError::ModulusSize`] otherwise). Takes a fraction of a second in an optimized
+    /// build.
+    pub fn generate(rng: &mut impl CryptoRngCore, bits: u64) -> Result<Self, RsaError> {
+        if bits != MODULUS_BITS {
+            return Err(RsaError::ModulusSize { bits });
+        }
+        let e = BigUint::from(GENERATED_E);
+        let one = BigUint::from(1u32);
+        loop {
+            let p = random_prime(rng);
+            let q = random_prime(rng);
+            if p == q {
+                continue;
+            }
+            let (p1, q1) = (&p - &one, &q - &one);
+            let lambda = &p1 / gcd(&p1, &q1) * &q1;
+            // `None` when e divides p-1 or q-1: draw again.
+            let Some(d) = e.modinv(&lambda) else {
+                continue;
+            };
+            let n = &p * &q;
+            // Both primes have their two top bits set, so n has exactly 2048 bits.
+            let public = RsaPublicKey::from_components(&n.to_bytes_be(), &e.to_bytes_be())?;
+            return Ok(Self::assemble(public, &d, &p, &q));
+        }
+    }
+
+    /// Parses a PEM private key: PKCS#1 (`-----BEGIN RSA PRIVATE KEY-----`) or unencrypted
+    /// PKCS#8 (`-----BEGIN PRIVATE KEY-----`, algorithm `rsaEncryption`). Text before the
+    /// `BEGIN` line and whitespace around the block are ignored. The primes in the file must
+    /// multiply to `n`; the CRT values in it are not used.
+    pub fn from_pem(pem: &str) -> Result<Self, RsaError> {
+        let (label, der) =
+            SecretDocument::from_pem(pem.trim()).map_err(|_| RsaError::InvalidPem)?;
+        if label == pkcs1::RsaPrivateKey::PEM_LABEL {
+            Self::from_pkcs1_der(der.as_bytes())
+        } else if label == pkcs8::PrivateKeyInfo::PEM_LABEL {
+            Self::from_pkcs8_der(der.as_bytes())
+        } else {
+            Err(RsaError::InvalidPem)
+        }
+    }
+
+    /// Parses a PKCS#1 `-----BEGIN RSA PRIVATE KEY-----` PEM (see [`Self::from_pem`], which
+    /// also takes PKCS#8).
     pub fn from_pkcs1_pem(pem: &str) -> Result<Self, RsaError> {
         let (label, der) =
             SecretDocument::from_pem(pem.trim()).map_err(|_| RsaError::InvalidPem)?;
         if label != pkcs1::RsaPrivateKey::PEM_LABEL {
             return Err(RsaError::InvalidPem);
         }
-        let key: pkcs1::RsaPrivateKey<'_> = der.decode_msg().map_err(|_| RsaError::InvalidDer)?;
-        Self::from_components(
-            key.modulus.as_bytes(),
-            key.public_exponent.as_bytes(),
-            key.private_exponent.as_bytes(),
-        )
+        Self::from_pkcs1_der(der.as_bytes())
+    }
+
+    /// Parses a DER PKCS#1 two-prime `RSAPrivateKey`.
+    pub fn from_pkcs1_der(der: &[u8]) -> Result<Self, RsaError> {
+        let key = pkcs1::RsaPrivateKey::from_der(der).map_err(|_| RsaError::InvalidDer)?;
+        if key.other_prime_infos.is_some() {
+            return Err(RsaError::InvalidDer);
+        }
+        let public =
+            RsaPublicKey::from_components(key.modulus.as_bytes(), key.public_exponent.as_bytes())?;
+        let d = BigUint::from_bytes_be(key.private_exponent.as_bytes());
+        let p = BigUint::from_bytes_be(key.prime1.as_bytes());
+        let q = BigUint::from_bytes_be(key.prime2.as_bytes());
+        let one = BigUint::from(1u32);
+        if p <= one || q <= one || &p * &q != public.n || d.is_zero() || d >= public.n {
+            return Err(RsaError::InvalidPrivateKey);
+        }
+        // e·d ≡ 1 modulo p-1 and q-1: d inverts e for every message.
+        let ed = &public.e * &d;
+        if &ed % (&p - &one) != one || &ed % (&q - &one) != one {
+            return Err(RsaError::InvalidPrivateKey);
+        }
+        Ok(Self::assemble(public, &d, &p, &q))
+    }
+
+    /// Parses a DER PKCS#8 `PrivateKeyInfo` holding an `rsaEncryption` key (parameters
+    /// absent or NULL).
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, RsaError> {
+        let info = pkcs8::PrivateKeyInfo::from_der(der).map_err(|_| RsaError::InvalidDer)?;
+        let params_ok = info.algorithm.parameters.map_or(true, |p| p.is_null());
+        if info.algorithm.oid != RSA_ENCRYPTION_OID || !params_ok {
+            return Err(RsaError::InvalidDer);
+        }
+        Self::from_pkcs1_der(info.private_key)
+    }
+
+    /// The key as a PKCS#1 PEM (`-----BEGIN RSA PRIVATE KEY-----`, 64-character lines, `\n`
+    /// line endings), with the CRT values; the text is zeroized on drop.
+    pub fn to_pkcs1_pem(&self) -> Zeroizing<String> {
+        let one = BigUint::from(1u32);
+        let d = BigUint::from_bytes_be(&self.secret.d);
+        let p = BigUint::from_bytes_be(&self.secret.p);
+        let q = BigUint::from_bytes_be(&self.secret.q);
+        let dp = Zeroizing::new((&d % (&p - &one)).to_bytes_be());
+        let dq = Zeroizing::new((&d % (&q - &one)).to_bytes_be());
+        // p and q are distinct primes, so q is invertible modulo p.
+        let qinv = Zeroizing::new(q.modinv(&p).unwrap_or_default().to_bytes_be());
+        let (n, e) = (self.public.n.to_bytes_be(), self.public.e.to_bytes_be());
+        let pem = (|| {
+            let key = pkcs1::RsaPrivateKey {
+                modulus: UintRef::new(&n)?,
+                public_exponent: UintRef::new(&e)?,
+                private_exponent: UintRef::new(&self.secret.d)?,
+                prime1: UintRef::new(&self.secret.p)?,
+                prime2: UintRef::new(&self.secret.q)?,
+                exponent1: UintRef::new(&dp)?,
+                exponent2: UintRef::new(&dq)?,
+                coefficient: UintRef::new(&qinv)?,
+                other_prime_infos: None,
+            };
+            SecretDocument::encode_msg(&key)?
+                .to_pem(pkcs1::RsaPrivateKey::PEM_LABEL, LineEnding::LF)
+        })();
+        match pem {
+            Ok(pem) => pem,
+            // Unreachable: integers of at most 256 bytes always encode.
+            Err(err) => panic!("PKCS#1 encoding of a 2048-bit private key failed: {err}"),
+        }
     }
 
     /// The matching public key.
@@ -377,7 +525,8 @@ impl RsaPrivateKey {
     /// Raw RSA: `block^d mod n` as exactly 256 big-endian bytes.
     pub fn decrypt_raw(&self, block: &[u8]) -> Result<[u8; BLOCK_LEN], RsaError> {
         let c = self.public.block_to_int(block)?;
-        Ok(pad_block(&c.modpow(&self.d, &self.public.n)))
+        let d = BigUint::from_bytes_be(&self.secret.d);
+        Ok(pad_block(&c.modpow(&d, &self.public.n)))
     }
 
     /// Undoes RSA_PAD: returns the 192-byte `data_with_padding` (the TL inner data followed by
@@ -426,6 +575,62 @@ impl RsaPrivateKey {
         m.zeroize();
         result
     }
+}
+
+/// A random 1024-bit probable prime whose two top bits are set (so that the product of two
+/// has exactly 2048 bits).
+fn random_prime(rng: &mut impl CryptoRngCore) -> BigUint {
+    loop {
+        let mut start: Zeroizing<U1024> = Zeroizing::new(random_odd_uint(rng, PRIME_BITS));
+        *start |= U1024::ONE.shl_vartime(PRIME_BITS - 2);
+        for candidate in Sieve::new(&start, PRIME_BITS, false) {
+            let candidate = Zeroizing::new(candidate);
+            if is_prime_with_rng(rng, &*candidate) {
+                let bytes = Zeroizing::new(candidate.to_be_bytes());
+                return BigUint::from_bytes_be(&*bytes);
+            }
+        }
+    }
+}
+
+/// Euclid's greatest common divisor.
+fn gcd(a: &BigUint, b: &BigUint) -> BigUint {
+    let (mut a, mut b) = (a.clone(), b.clone());
+    while !b.is_zero() {
+        let r = &a % &b;
+        a = std::mem::replace(&mut b, r);
+    }
+    a
+}
+
+/// Finds `p` and `q` from `n = pq`, `e` and `d` (NIST SP 800-56B, appendix C): `ed - 1` is a
+/// multiple of λ(n), so for a random `g` the sequence `g^(r·2^i)` (with `ed - 1 = r·2^t`, r
+/// odd) usually meets a square root of 1 other than ±1, which shares a factor with `n`.
+fn recover_primes(n: &BigUint, e: &BigUint, d: &BigUint) -> Option<(BigUint, BigUint)> {
+    let one = BigUint::from(1u32);
+    let k = e * d - &one;
+    let t = k.trailing_zeros()?;
+    let r = &k >> t;
+    let n_minus_1 = n - &one;
+    for g in 2..RECOVERY_BASES + 2 {
+        let mut y = BigUint::from(g).modpow(&r, n);
+        if y == one || y == n_minus_1 {
+            continue;
+        }
+        for _ in 0..t {
+            let x = &y * &y % n;
+            if x == one {
+                let p = gcd(&(&y - &one), n);
+                let q = n / &p;
+                return (p > one && q > one && &p * &q == *n).then_some((p, q));
+            }
+            if x == n_minus_1 {
+                break;
+            }
+            y = x;
+        }
+    }
+    None
 }
 
 /// Parses a built-in PEM constant (covered by tests, so the failure arm is unreachable).

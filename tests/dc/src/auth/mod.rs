@@ -6,8 +6,8 @@
 //! `phone_code_hash` bound to its number and expiring, per-key authorization (a bound
 //! temporary key acts for its permanent key), migration errors, authorization
 //! export/import, QR login tokens, flood waits after wrong codes. Layer-230 clients (and
-//! older modern layers, re-encoded by the server) are served by [`modern`]; layer-23
-//! clients by [`legacy`].
+//! older modern layers, re-encoded by the server) are served by `modern.rs`; layer-23
+//! clients by `legacy.rs`.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;

@@ -180,7 +180,9 @@ impl Store {
             return Err(format!("{phone} is registered twice"));
         }
         let password = match &account.password {
-            Some(password) => Some(Box::new(self.password_record(password, account.hint.clone())?)),
+            Some(password) => Some(Box::new(
+                self.password_record(password, account.hint.clone())?,
+            )),
             None => None,
         };
         let user_id = self.next_user_id;
