@@ -78,6 +78,26 @@ impl RawClient {
     }
 }
 
+/// Whether a server packet carries an `rpc_result` (alone or in a container).
+fn carries_answer(key: &AuthKey, packet: &[u8]) -> bool {
+    use mtproto_proto::session::wire;
+    let Ok(msg) = decrypt_v2_message(key, Direction::ServerToClient, packet) else {
+        return false;
+    };
+    let bodies = if wire::peek_id(&msg.body) == Some(wire::MSG_CONTAINER_ID) {
+        wire::parse_container(&msg.body)
+            .unwrap()
+            .into_iter()
+            .map(|m| m.body)
+            .collect()
+    } else {
+        vec![msg.body]
+    };
+    bodies
+        .iter()
+        .any(|b| wire::peek_id(b) == Some(wire::RPC_RESULT_ID))
+}
+
 fn get_nearest_dc() -> Vec<u8> {
     functions::help::GetNearestDc {}.to_bytes()
 }
@@ -188,7 +208,13 @@ async fn delayed_answers_wait_and_silence_swallows_them() {
             .update_knobs(|k| k.delay_answers = Some(Duration::from_millis(1500)));
         let started = Instant::now();
         client.send(&get_nearest_dc()).await;
-        client.packet().await;
+        // new_session_created and the ack may come first; the answer waits.
+        loop {
+            let packet = client.packet().await;
+            if carries_answer(&client.key, &packet) {
+                break;
+            }
+        }
         assert!(started.elapsed() >= Duration::from_millis(1500));
 
         dc.server(1).update_knobs(|k| {
@@ -199,6 +225,37 @@ async fn delayed_answers_wait_and_silence_swallows_them() {
         let nothing = tokio::time::timeout(Duration::from_secs(2), client.stream.read_u8()).await;
         assert!(nothing.is_err(), "a silent server sent something");
         assert!(dc.server(1).stats().swallowed_packets >= 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_knob_set_for_one_connection_leaves_the_others_alone() {
+    bounded(async {
+        let dc = TestDc::builder().start().await.expect("start");
+        let server = dc.server(1);
+        // The next connection is closed at once, the one after is silenced; a third is
+        // untouched.
+        let first = server.next_connection_index();
+        server.update_connection_knobs(first, |k| k.close_on_accept = true);
+        server.update_connection_knobs(first + 1, |k| k.silent = true);
+        let mut closed = TcpStream::connect(dc.addr(1)).await.unwrap();
+        let mut byte = [0u8; 1];
+        let eof = tokio::time::timeout(Duration::from_secs(5), closed.read(&mut byte)).await;
+        assert!(matches!(eof, Ok(Ok(0)) | Ok(Err(_))), "{eof:?}");
+
+        let mut silenced = RawClient::connect(&dc).await;
+        let mut fine = RawClient::connect(&dc).await;
+        silenced.send(&get_nearest_dc()).await;
+        fine.send(&get_nearest_dc()).await;
+        let answer = fine.packet().await;
+        assert!(header(&fine.key, &answer).is_some());
+        let nothing = tokio::time::timeout(Duration::from_secs(2), silenced.stream.read_u8()).await;
+        assert!(nothing.is_err(), "the silenced connection got bytes");
+        let stats = server.stats();
+        assert_eq!(stats.dropped_connections, 1);
+        assert!(stats.swallowed_packets >= 1);
+        assert_eq!(stats.connections, first + 3);
     })
     .await;
 }

@@ -50,7 +50,27 @@ use crate::unix_now;
 use crate::unwrap::unwrap;
 
 /// Bytes read from a socket at a time.
-const READ_CHUNK: usize = 64 * 1024;
+const READ_CHUNK: usize = 16 * 1024;
+
+/// Entries kept in each list and map of [`Stats`] (a long-running DC must not grow with
+/// every connection or request): later ones are counted only in the totals.
+pub const STATS_ENTRIES: usize = 4096;
+
+/// Pushes `value` unless `list` is full.
+fn record<T>(list: &mut Vec<T>, value: T) {
+    if list.len() < STATS_ENTRIES {
+        list.push(value);
+    }
+}
+
+/// Counts `body` in `map` unless the map is full and does not know it.
+fn count(map: &mut HashMap<Vec<u8>, u64>, body: &[u8]) {
+    if let Some(n) = map.get_mut(body) {
+        *n += 1;
+    } else if map.len() < STATS_ENTRIES {
+        map.insert(body.to_vec(), 1);
+    }
+}
 
 /// What the server needs.
 #[derive(Clone)]
@@ -118,7 +138,11 @@ impl Default for ServerLimits {
     }
 }
 
-/// Deliberate misbehaviour, changed at any time with [`TestServerHandle::update_knobs`].
+/// Deliberate misbehaviour, changed at any time for the whole DC with
+/// [`TestServerHandle::update_knobs`], or for one connection with
+/// [`TestServerHandle::update_connection_knobs`] (there `clock_offset`, `silent`,
+/// `delay_answers` and `close_on_accept` act; the fire-once knobs, `drop_on_request` (which
+/// counts the DC's requests) and `attack` act per DC only).
 ///
 /// "Carries a request" means a client packet with a content-related message that is not a
 /// service call (ping, `get_future_salts`, `destroy_session`, acks and state messages); the
@@ -151,7 +175,7 @@ pub struct Knobs {
     pub attack: Option<SessionAttack>,
 }
 
-/// What the server saw and sent.
+/// What the server saw and sent. Lists and maps keep their first [`STATS_ENTRIES`] entries.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Stats {
     /// TCP connections accepted.
@@ -261,6 +285,8 @@ impl TestServer {
                 wakers: HashMap::new(),
                 keys: HashMap::new(),
                 calls_in_flight: 0,
+                conn_knobs: HashMap::new(),
+                conn_index: HashMap::new(),
             }),
         });
         let task = tokio::spawn(accept_loop(listener, shared.clone()));
@@ -300,7 +326,22 @@ impl TestServerHandle {
         self.shared.lock().knobs.clone()
     }
 
-    /// Changes the knobs.
+    /// Changes the knobs of connection `index` (the order in which the DC accepted it, from
+    /// 0; [`TestServerHandle::next_connection_index`] is the next one), overriding the DC's
+    /// knobs for it. The override starts as a copy of the DC's knobs.
+    pub fn update_connection_knobs(&self, index: u64, change: impl FnOnce(&mut Knobs)) {
+        let mut state = self.shared.lock();
+        let dc_knobs = state.knobs.clone();
+        change(state.conn_knobs.entry(index).or_insert(dc_knobs));
+    }
+
+    /// The index the next accepted connection gets (see
+    /// [`TestServerHandle::update_connection_knobs`]).
+    pub fn next_connection_index(&self) -> u64 {
+        self.shared.lock().stats.connections
+    }
+
+    /// Changes the knobs of the whole DC.
     pub fn update_knobs(&self, change: impl FnOnce(&mut Knobs)) {
         let mut state = self.shared.lock();
         change(&mut state.knobs);
@@ -426,9 +467,21 @@ struct State {
     wakers: HashMap<ConnectionId, mpsc::UnboundedSender<()>>,
     keys: HashMap<i64, KeyMeta>,
     calls_in_flight: usize,
+    /// Knob overrides by connection index (accept order).
+    conn_knobs: HashMap<u64, Knobs>,
+    /// The accept index of each open connection.
+    conn_index: HashMap<ConnectionId, u64>,
 }
 
 impl State {
+    /// The knobs that act on connection `conn`: its override, else the DC's.
+    fn knobs_of(&self, conn: ConnectionId) -> &Knobs {
+        self.conn_index
+            .get(&conn)
+            .and_then(|index| self.conn_knobs.get(index))
+            .unwrap_or(&self.knobs)
+    }
+
     /// Wakes the connections that use `key_id` (every connection while a key is unknown
     /// to them yet).
     fn wake_key(&self, key_id: i64) {
@@ -447,21 +500,30 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>) {
             accepted = listener.accept() => match accepted {
                 Ok((stream, peer)) => {
                     tracing::debug!(%peer, dc = shared.dc, "test server: connection accepted");
-                    let close = {
+                    let (close, index) = {
                         let mut state = shared.lock();
+                        let index = state.stats.connections;
                         state.stats.connections += 1;
-                        if connections.len() >= shared.limits.max_connections {
+                        let close = if connections.len() >= shared.limits.max_connections {
                             state.stats.refused_connections += 1;
                             true
                         } else {
-                            state.stats.dropped_connections += u64::from(state.knobs.close_on_accept);
-                            state.knobs.close_on_accept
-                        }
+                            let close_on_accept = state
+                                .conn_knobs
+                                .get(&index)
+                                .unwrap_or(&state.knobs)
+                                .close_on_accept;
+                            state.stats.dropped_connections += u64::from(close_on_accept);
+                            close_on_accept
+                        };
+                        (close, index)
                     };
                     // Dropping the stream closes the connection.
                     if !close {
                         let _ = stream.set_nodelay(true);
-                        connections.spawn(serve(shared.clone(), stream));
+                        connections.spawn(serve(shared.clone(), stream, index));
+                    } else {
+                        shared.lock().conn_knobs.remove(&index);
                     }
                 }
                 Err(error) => {
@@ -485,12 +547,13 @@ enum Next {
     Drop,
 }
 
-async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
+async fn serve(shared: Arc<Shared>, mut stream: TcpStream, index: u64) {
     let (wake, mut woken) = mpsc::unbounded_channel();
     let conn = {
         let mut state = shared.lock();
         let conn = state.endpoint.accept();
         state.wakers.insert(conn, wake);
+        state.conn_index.insert(conn, index);
         conn
     };
     let mut buf = vec![0u8; READ_CHUNK];
@@ -526,10 +589,13 @@ async fn serve(shared: Arc<Shared>, mut stream: TcpStream) {
     let mut state = shared.lock();
     state.endpoint.close(conn);
     state.wakers.remove(&conn);
+    state.conn_index.remove(&conn);
+    state.conn_knobs.remove(&index);
 }
 
 /// A request taken from the endpoint, to hand to the backend.
 struct Incoming {
+    conn: ConnectionId,
     key_id: i64,
     msg_id: i64,
     session_id: i64,
@@ -558,23 +624,23 @@ fn handle_input(shared: &Arc<Shared>, conn: ConnectionId, data: &[u8]) -> Next {
                     break;
                 }
             };
-            let now = offset_now(state.knobs.clock_offset);
+            let now = offset_now(state.knobs_of(conn).clock_offset);
             forget_if_expired(state, &packet, now);
             apply_knobs(state, &packet);
-            let now = offset_now(state.knobs.clock_offset);
+            let now = offset_now(state.knobs_of(conn).clock_offset);
             if let Err(error) = state.endpoint.handle_packet(conn, now, &packet) {
                 tracing::debug!(%error, "test server: closing the connection");
                 state.stats.broken_connections += 1;
                 next = Next::Close;
             }
-            next = match route_events(state, now, &mut requests) {
+            next = match route_events(state, conn, now, &mut requests) {
                 Next::Continue => next,
                 other => other,
             };
         }
         // Events of a connection that failed (a refused transport, say) count too.
-        let now = offset_now(state.knobs.clock_offset);
-        match route_events(state, now, &mut requests) {
+        let now = offset_now(state.knobs_of(conn).clock_offset);
+        match route_events(state, conn, now, &mut requests) {
             Next::Continue => next,
             other => other,
         }
@@ -620,6 +686,7 @@ fn forget_if_expired(state: &mut State, packet: &[u8], now: Duration) {
 /// own; the answer is re-encoded for the client's layer and sent.
 fn start_call(shared: &Arc<Shared>, request: Incoming) {
     let Incoming {
+        conn,
         key_id,
         msg_id,
         session_id,
@@ -663,7 +730,8 @@ fn start_call(shared: &Arc<Shared>, request: Incoming) {
                 shared: Arc::downgrade(shared),
             },
         };
-        (ctx, state.knobs.delay_answers)
+        let delay = state.knobs_of(conn).delay_answers;
+        (ctx, delay)
     };
     let layers = LayerSchemas::bundled();
     // The client's modern layer, when it is not the native one.
@@ -746,7 +814,12 @@ fn apply_knobs(state: &mut State, packet: &[u8]) {
 }
 
 /// Counts what the endpoint reports and collects the requests to answer.
-fn route_events(state: &mut State, now: Duration, requests: &mut Vec<Incoming>) -> Next {
+fn route_events(
+    state: &mut State,
+    conn: ConnectionId,
+    now: Duration,
+    requests: &mut Vec<Incoming>,
+) -> Next {
     let mut next = Next::Continue;
     while let Some(event) = state.endpoint.poll_event() {
         match event {
@@ -756,13 +829,13 @@ fn route_events(state: &mut State, now: Duration, requests: &mut Vec<Incoming>) 
                 dc_id,
                 ..
             } => {
-                state.stats.transports.push((transport, obfuscated));
+                record(&mut state.stats.transports, (transport, obfuscated));
                 if let Some(dc_id) = dc_id {
-                    state.stats.obfuscated_dc_ids.push(dc_id);
+                    record(&mut state.stats.obfuscated_dc_ids, dc_id);
                 }
             }
             ServerEndpointEvent::TransportRefused { error, .. } => {
-                state.stats.refused_transports.push(error.to_string());
+                record(&mut state.stats.refused_transports, error.to_string());
             }
             ServerEndpointEvent::KeyCreated {
                 key_id,
@@ -793,7 +866,7 @@ fn route_events(state: &mut State, now: Duration, requests: &mut Vec<Incoming>) 
                 ..
             } => {
                 state.stats.requests += 1;
-                *state.stats.received.entry(body.clone()).or_default() += 1;
+                count(&mut state.stats.received, &body);
                 if state.knobs.drop_on_request == Some(state.stats.requests) {
                     state.knobs.drop_on_request = None;
                     state.stats.dropped_connections += 1;
@@ -803,6 +876,7 @@ fn route_events(state: &mut State, now: Duration, requests: &mut Vec<Incoming>) 
                 }
                 if next == Next::Continue {
                     requests.push(Incoming {
+                        conn,
                         key_id,
                         msg_id,
                         session_id,
@@ -820,11 +894,11 @@ fn transmit(shared: &Shared, conn: ConnectionId) -> Vec<u8> {
     let mut guard = shared.lock();
     let state = &mut *guard;
     let mut out = Vec::new();
-    let now = offset_now(state.knobs.clock_offset);
+    let now = offset_now(state.knobs_of(conn).clock_offset);
     if let Err(error) = state.endpoint.poll_transmit(conn, now, &mut out) {
         tracing::warn!(%error, "test server: cannot frame a packet");
     }
-    if state.knobs.silent && !out.is_empty() {
+    if state.knobs_of(conn).silent && !out.is_empty() {
         state.stats.swallowed_packets += 1;
         out.clear();
     }
@@ -845,7 +919,7 @@ fn respond(
         Err(error) => state.endpoint.respond(key_id, msg_id, Err(error)),
     };
     if answered {
-        *state.stats.answered.entry(body.to_vec()).or_default() += 1;
+        count(&mut state.stats.answered, body);
         state.wake_key(key_id);
     }
 }
