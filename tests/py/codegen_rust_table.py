@@ -20,9 +20,9 @@ END = "// END GENERATED TABLE\n"
 
 MODULES = [
     # (macro name, generated file, whether rows name the `grammers-tl-types` 0.11 item too)
-    ("api_table", "api.rs", True),
-    ("mtproto_table", "mtproto.rs", True),
-    ("layer23_table", "legacy_layer23.rs", False),
+    ("api_table", "auth-api/src/generated/api.rs", True),
+    ("mtproto_table", "runtime/proto/src/generated/mtproto.rs", True),
+    ("layer23_table", "auth-api/src/generated/legacy_layer23.rs", False),
 ]
 
 # Where grammers-tl-types 0.11 names an item differently (its own case conversion); every
@@ -72,10 +72,10 @@ def entries(path):
 def render():
     text = BEGIN
     for macro, file, grammers in MODULES:
-        rows = entries(ROOT / "auth-api/src/generated" / file)
+        rows = entries(ROOT / file)
         also = ", grammers::path" if grammers else ""
         text += (
-            f"/// Every definition generated in `auth-api/src/generated/{file}`: calls\n"
+            f"/// Every definition generated in `{file}`: calls\n"
             f"/// `$callback!` with `(kind, \"tl.name\", path::below::the::module{also})` rows;\n"
             "/// `kind` is `ctor` (bare struct), `ty` (boxed enum), `func` (function) or `gfunc`\n"
             "/// (generic function)"

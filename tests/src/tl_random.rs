@@ -1229,6 +1229,8 @@ macro_rules! layer23_table {
             (ty, "auth.CheckedPhone", enums::auth::CheckedPhone),
             (ty, "auth.ExportedAuthorization", enums::auth::ExportedAuthorization),
             (ty, "auth.SentCode", enums::auth::SentCode),
+            (gfunc, "initConnection", functions::InitConnection),
+            (gfunc, "invokeWithLayer", functions::InvokeWithLayer),
             (func, "auth.checkPhone", functions::auth::CheckPhone),
             (func, "auth.sendCode", functions::auth::SendCode),
             (func, "auth.sendCall", functions::auth::SendCall),

@@ -733,14 +733,17 @@ fn start_call(shared: &Arc<Shared>, request: Incoming) {
         let delay = state.knobs_of(conn).delay_answers;
         (ctx, delay)
     };
-    let layers = LayerSchemas::bundled();
-    // The client's modern layer, when it is not the native one.
+    // The client's modern layer, when it is served in another than the native one (the
+    // schemas are parsed on the first such client).
     let reencode = ctx
         .layer
-        .filter(|_| !ctx.is_legacy())
-        .filter(|l| layers.served_layer(*l) != layers.native_layer());
+        .filter(|l| !ctx.is_legacy() && *l < auth_api::LAYER)
+        .filter(|l| {
+            let layers = LayerSchemas::bundled();
+            layers.served_layer(*l) != layers.native_layer()
+        });
     let query = match reencode {
-        Some(layer) => match layers.request_from(layer, &unwrapped.query) {
+        Some(layer) => match LayerSchemas::bundled().request_from(layer, &unwrapped.query) {
             Ok(query) => query.into_owned(),
             Err(error) => {
                 tracing::debug!(%error, layer, "test server: request not in the client's layer");
@@ -775,7 +778,7 @@ fn start_call(shared: &Arc<Shared>, request: Incoming) {
             Reply::Never => return,
         };
         let result = match (result, reencode) {
-            (Ok(answer), Some(layer)) => match layers.answer_to(layer, &answer) {
+            (Ok(answer), Some(layer)) => match LayerSchemas::bundled().answer_to(layer, &answer) {
                 Ok(answer) => Ok(answer.into_owned()),
                 Err(error) => {
                     tracing::warn!(%error, layer, "test server: answer not expressible in the client's layer");
