@@ -69,8 +69,8 @@ pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.
 out = {"pem": pem, "n": format(n, "x"), "e": numbers.public_numbers.e, "enc": [], "dec": []}
 for b in blocks:
     m = int(b, 16)
-    out["enc"].append(format(pow(m, 65537, n), "x"))
-    out["dec"].append(format(pow(m, d, n), "x"))
+    out["enc"].append(format(pow(m, 65537, n), "0512x"))
+    out["dec"].append(format(pow(m, d, n), "0512x"))
 print(json.dumps(out))
 "#;
 
