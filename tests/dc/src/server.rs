@@ -997,3 +997,24 @@ fn is_service(id: Option<u32>) -> bool {
         ) | None
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_stop_growing_at_their_cap_but_keep_counting_known_entries() {
+        let mut list = Vec::new();
+        let mut map = HashMap::new();
+        for i in 0..STATS_ENTRIES as u32 + 100 {
+            record(&mut list, i);
+            count(&mut map, &i.to_le_bytes());
+        }
+        assert_eq!((list.len(), map.len()), (STATS_ENTRIES, STATS_ENTRIES));
+        // A body seen before the cap is still counted.
+        count(&mut map, &0u32.to_le_bytes());
+        assert_eq!(map[&0u32.to_le_bytes().to_vec()], 2);
+        let late = (STATS_ENTRIES as u32 + 50).to_le_bytes().to_vec();
+        assert!(!map.contains_key(&late));
+    }
+}

@@ -82,7 +82,7 @@ pub struct ServerQuirks {
     pub wrong_inner_server_nonce: bool,
     /// Send a `g_a` of 1 (out of range).
     pub bad_g_a: bool,
-    /// Send a `dh_prime` that is not Telegram's safe prime (its last bit cleared: even).
+    /// Send a `dh_prime` that is not a safe prime (Telegram's minus 24: same residues).
     pub bad_dh_prime: bool,
     /// Send `g = 1` (not one of 2..=7).
     pub bad_g: bool,
@@ -359,7 +359,17 @@ impl ExpectReqDhParams {
         }
         let mut dh_prime = config.dh.p_bytes().to_vec();
         if quirk!(config, bad_dh_prime) {
-            dh_prime[255] &= !1;
+            // p − 24 keeps every residue the client checks for g (mod 24) and is not a
+            // safe prime: only the primality check can refuse it.
+            let mut borrow = 24u16;
+            for byte in dh_prime.iter_mut().rev() {
+                let (value, under) = byte.overflowing_sub(borrow as u8);
+                *byte = value;
+                borrow = u16::from(under);
+                if borrow == 0 {
+                    break;
+                }
+            }
         }
         let g = if quirk!(config, bad_g) {
             1
