@@ -36,6 +36,8 @@
 #[rustfmt::skip]
 mod generated;
 
+pub mod client;
+
 pub use generated::api::{enums, functions, types, LAYER};
 pub use tl_wire::{DecodeError, Deserialize, Identifiable, Reader, RemoteCall, Serialize};
 

@@ -385,6 +385,16 @@ impl TestServerHandle {
             .map(|s| s.salt())
     }
 
+    /// What the client of a key declared: its layer (`invokeWithLayer`) and its
+    /// `initConnection`.
+    pub fn declared(&self, key_id: i64) -> (Option<i32>, Option<InitConnection>) {
+        let state = self.shared.lock();
+        match state.keys.get(&key_id) {
+            Some(meta) => (meta.layer, meta.init.clone()),
+            None => (None, None),
+        }
+    }
+
     /// Open connections.
     pub fn connections(&self) -> usize {
         self.shared.lock().endpoint.connections()

@@ -1,0 +1,193 @@
+//! `auth_api::client::Client` against the test DC over loopback: the login flows, DC
+//! migration, flood waits, and a session that survives the client.
+
+use std::time::{Duration, Instant};
+
+use auth_api::client::{Client, ClientConfig, ClientError, MemoryStore, SessionStore, SignIn};
+use project_tests::script::bounded;
+use std::sync::Arc;
+use test_dc::{Account, AuthConfig, TestDc};
+
+const CODE: &str = "24680";
+
+async fn start(accounts: Vec<Account>, auth: AuthConfig) -> TestDc {
+    let mut builder = TestDc::builder().dcs(3).auth_config(AuthConfig {
+        code: Some(CODE.into()),
+        ..auth
+    });
+    for account in accounts {
+        builder = builder.user(account);
+    }
+    builder.start().await.expect("start the test DC")
+}
+
+fn config(dc: &TestDc, initial_dc: i32, store: Arc<dyn SessionStore>) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        611_335,
+        "d524b414d21f4d37f08684c1df41ac9c",
+        dc.dcs(),
+        initial_dc,
+        vec![test_dc::test_server_key().public_key().clone()],
+    );
+    config.store = store;
+    config
+}
+
+#[tokio::test]
+async fn a_registered_number_signs_in_and_the_session_outlives_the_client() {
+    bounded(async {
+        let dc = start(
+            vec![Account::new("+9996621111").name("Ada", "Lovelace")],
+            AuthConfig::default(),
+        )
+        .await;
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let client = Client::new(config(&dc, 2, store.clone())).unwrap();
+        let token = client.send_code("+999 66 2 1111").await.unwrap();
+        assert_eq!(token.code_type, "app");
+        let wrong = client.sign_in(&token, "00000").await.unwrap_err();
+        assert_eq!(wrong.rpc_name(), Some("PHONE_CODE_INVALID"));
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996621111"));
+        assert_eq!(user.first_name.as_deref(), Some("Ada"));
+        assert_eq!(client.get_me().await.unwrap().id, user.id);
+        let session = client.session().await;
+        assert_eq!((session.home_dc, session.user_id), (Some(2), Some(user.id)));
+        // The client declared its layer and app on the connection's first request.
+        let (layer, init) = dc.server(2).declared(session.keys[&2].auth_key.id());
+        assert_eq!(layer, Some(auth_api::LAYER));
+        let init = init.expect("initConnection");
+        assert_eq!((init.api_id, init.lang_code.as_str()), (611_335, "en"));
+        drop(client);
+
+        // A new client from the stored session: no key exchange, still signed in.
+        let exchanges = dc.server(2).stats().key_exchanges;
+        let again = Client::new(config(&dc, 1, store)).unwrap();
+        assert_eq!(again.home_dc().await, 2);
+        assert_eq!(again.get_me().await.unwrap().id, user.id);
+        assert_eq!(dc.server(2).stats().key_exchanges, exchanges);
+        assert!(again.is_authorized().await.unwrap());
+        again.log_out().await.unwrap();
+        assert!(!again.is_authorized().await.unwrap());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_up_and_two_factor_flows() {
+    bounded(async {
+        let dc = start(
+            vec![Account::new("+9996622222")
+                .name("Grace", "Hopper")
+                .password("cobol")
+                .hint("language")],
+            AuthConfig::default(),
+        )
+        .await;
+        let newcomer = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        let token = newcomer.send_code("+9996627777").await.unwrap();
+        assert!(matches!(
+            newcomer.sign_in(&token, CODE).await.unwrap(),
+            SignIn::SignUpRequired { .. }
+        ));
+        let user = newcomer.sign_up(&token, "New", "Comer").await.unwrap();
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996627777"));
+        assert_eq!(
+            newcomer.get_me().await.unwrap().first_name.as_deref(),
+            Some("New")
+        );
+
+        let grace = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        let token = grace.send_code("+9996622222").await.unwrap();
+        let SignIn::PasswordRequired(password) = grace.sign_in(&token, CODE).await.unwrap() else {
+            panic!("no password asked")
+        };
+        assert_eq!(password.hint.as_deref(), Some("language"));
+        let wrong = grace
+            .check_password(&password, "fortran")
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.rpc_name(), Some("PASSWORD_HASH_INVALID"));
+        let user = grace.check_password(&password, "cobol").await.unwrap();
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996622222"));
+        assert_eq!(grace.get_me().await.unwrap().id, user.id);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn phone_migrate_moves_the_home_dc_and_the_session_records_it() {
+    bounded(async {
+        let dc = start(vec![Account::new("+9996621111")], AuthConfig::default()).await;
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        // Starts on DC 1; the number lives on DC 2.
+        let client = Client::new(config(&dc, 1, store.clone())).unwrap();
+        let token = client.send_code("+9996621111").await.unwrap();
+        assert_eq!(client.home_dc().await, 2);
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        assert_eq!(store.load().unwrap().unwrap().home_dc, Some(2));
+        assert_eq!(
+            dc.backend()
+                .authorized_user(2, client.session().await.keys[&2].auth_key.id()),
+            Some(user.id)
+        );
+        // DC 1 only saw the sendCode that migrated.
+        assert_eq!(dc.server(1).stats().key_exchanges, 1);
+        drop(client);
+        let again = Client::new(config(&dc, 1, store)).unwrap();
+        let before = dc.server(1).stats().connections;
+        assert_eq!(again.get_me().await.unwrap().id, user.id);
+        assert_eq!(
+            dc.server(1).stats().connections,
+            before,
+            "went to DC 2 directly"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn short_flood_waits_are_slept_through_and_long_ones_returned() {
+    bounded(async {
+        let auth = AuthConfig {
+            max_wrong_codes: 2,
+            flood_wait: Duration::from_secs(2),
+            ..AuthConfig::default()
+        };
+        let dc = start(vec![Account::new("+9996621111")], auth).await;
+        let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        let token = client.send_code("+9996621111").await.unwrap();
+        let first = client.sign_in(&token, "00000").await.unwrap_err();
+        assert_eq!(first.rpc_name(), Some("PHONE_CODE_INVALID"));
+        // The second wrong code gets FLOOD_WAIT_2: the client sleeps 2 s and asks again,
+        // which is the first wrong code of a new window.
+        let started = Instant::now();
+        let second = client.sign_in(&token, "00000").await.unwrap_err();
+        assert_eq!(second.rpc_name(), Some("PHONE_CODE_INVALID"));
+        assert!(
+            started.elapsed() >= Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let SignIn::SignedIn(_) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+
+        // Above the threshold, the wait is the caller's.
+        let mut strict = config(&dc, 2, Arc::new(MemoryStore::new()));
+        strict.flood_sleep_threshold = Duration::from_secs(1);
+        let strict = Client::new(strict).unwrap();
+        let token = strict.send_code("+9996621111").await.unwrap();
+        strict.sign_in(&token, "00000").await.unwrap_err();
+        let error = strict.sign_in(&token, "00000").await.unwrap_err();
+        assert!(
+            matches!(error, ClientError::FloodWait(d) if d == Duration::from_secs(2)),
+            "{error:?}"
+        );
+    })
+    .await;
+}
