@@ -32,9 +32,11 @@ use tokio::sync::Mutex;
 use crate::{enums, functions, types};
 
 mod error;
+mod flow;
 pub mod session;
 
 pub use error::ClientError;
+pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
 pub use session::{MemoryStore, SessionData, SessionStore, StoreError};
 
 /// Migrations and flood waits one call follows before giving up.

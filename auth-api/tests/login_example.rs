@@ -1,0 +1,120 @@
+//! The `login` example as a process (built by `cargo test` with the other examples): with no
+//! arguments against the test DC it starts itself; with `--server` against a test DC this
+//! test runs, over each transport; and without a terminal a missing value is an error.
+
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+use test_dc::{Account, TestDc};
+
+fn example() -> PathBuf {
+    // target/debug/deps/<this test> -> target/debug/examples/login
+    let exe = std::env::current_exe().expect("test path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/debug");
+    let path = dir.join("examples").join("login");
+    assert!(
+        path.exists(),
+        "{} is missing: `cargo test` builds the examples",
+        path.display()
+    );
+    path
+}
+
+/// Runs the example with `args` (no stdin: not a terminal) off the async runtime.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || {
+        Command::new(example())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run the example")
+    })
+    .await
+    .expect("join")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_arguments_it_logs_in_to_its_own_test_dc() {
+    let out = run(vec![]).await;
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("code read from the embedded test DC"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("home DC: 2"), "{stdout}");
+    assert!(
+        stdout.trim_end().ends_with("signed in: user_id=1000001"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_a_server_over_every_transport() {
+    let dc = TestDc::builder()
+        .dcs(2)
+        .code("24680")
+        .user(Account::new("+9996621111").password("pw"))
+        .start()
+        .await
+        .unwrap();
+    let key = std::env::temp_dir().join(format!("login-example-{}.pem", std::process::id()));
+    std::fs::write(&key, dc.public_key_pem()).unwrap();
+    let id = dc.backend().user_id("+9996621111").unwrap();
+    for transport in ["abridged", "intermediate", "padded", "full", "obfuscated"] {
+        let out = run(vec![
+            "--server".into(),
+            dc.addr(1).to_string(),
+            "--dc".into(),
+            "2".into(),
+            "--rsa-key".into(),
+            key.display().to_string(),
+            "--phone".into(),
+            "+9996621111".into(),
+            "--code".into(),
+            "24680".into(),
+            "--password".into(),
+            "pw".into(),
+            "--transport".into(),
+            transport.into(),
+        ])
+        .await;
+        let stdout = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{transport}: {stdout}\n{}",
+            text(&out.stderr)
+        );
+        assert!(stdout.contains("password required"), "{stdout}");
+        assert!(
+            stdout
+                .trim_end()
+                .ends_with(&format!("signed in: user_id={id}")),
+            "{transport}: {stdout}"
+        );
+    }
+    // Without a terminal, a value it needs and was not given is an error, not a hang.
+    let out = run(vec![
+        "--server".into(),
+        dc.addr(1).to_string(),
+        "--rsa-key".into(),
+        key.display().to_string(),
+        "--phone".into(),
+        "+9996621111".into(),
+    ])
+    .await;
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("login code is needed"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(key);
+}
