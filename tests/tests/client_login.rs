@@ -191,3 +191,74 @@ async fn short_flood_waits_are_slept_through_and_long_ones_returned() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn network_migrate_after_login_carries_the_login_to_the_new_dc() {
+    bounded(async {
+        let dc = start(vec![Account::new("+9996621111")], AuthConfig::default()).await;
+        let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
+        let client = Client::new(config(&dc, 2, store.clone())).unwrap();
+        let token = client.send_code("+9996621111").await.unwrap();
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        dc.server(2).update_knobs(|k| {
+            k.fail_next_call = Some(mtproto_net::RpcError::new(303, "NETWORK_MIGRATE_3".into()))
+        });
+        // get_me is refused on DC 2, the login is exported to DC 3 and imported there.
+        assert_eq!(client.get_me().await.unwrap().id, user.id);
+        assert_eq!(client.home_dc().await, 3);
+        let key_3 = client.session().await.keys[&3].auth_key.id();
+        assert_eq!(dc.backend().authorized_user(3, key_3), Some(user.id));
+        assert_eq!(store.load().unwrap().unwrap().home_dc, Some(3));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn user_migrate_before_login_moves_the_login_attempt() {
+    bounded(async {
+        let dc = start(vec![Account::new("+9996631111")], AuthConfig::default()).await;
+        let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        dc.server(2).update_knobs(|k| {
+            k.fail_next_call = Some(mtproto_net::RpcError::new(303, "USER_MIGRATE_3".into()))
+        });
+        let token = client.send_code("+9996631111").await.unwrap();
+        assert_eq!(client.home_dc().await, 3);
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996631111"));
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_clients_log_in_at_once() {
+    bounded(async {
+        const CLIENTS: usize = 200;
+        let phones: Vec<String> = (0..CLIENTS).map(|i| format!("+99966 2 {i:04}")).collect();
+        let accounts = phones.iter().map(|p| Account::new(p.clone())).collect();
+        let dc = start(accounts, AuthConfig::default()).await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for phone in phones.clone() {
+            let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+            tasks.spawn(async move {
+                let token = client.send_code(&phone).await?;
+                match client.sign_in(&token, CODE).await? {
+                    SignIn::SignedIn(user) => Ok::<_, ClientError>((phone, user.id)),
+                    other => panic!("{other:?}"),
+                }
+            });
+        }
+        let mut done = 0;
+        while let Some(result) = tasks.join_next().await {
+            let (phone, id) = result.expect("join").expect("login");
+            assert_eq!(Some(id), dc.backend().user_id(&phone));
+            done += 1;
+        }
+        assert_eq!(done, CLIENTS);
+        assert_eq!(dc.server(2).stats().key_exchanges, CLIENTS as u64);
+    })
+    .await;
+}

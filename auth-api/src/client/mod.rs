@@ -263,9 +263,44 @@ impl Client {
         Ok(conn)
     }
 
+    /// Sends `request` on DC `dc`'s connection, inside `invokeWithLayer(initConnection(...))`
+    /// when it is the connection's first; no migration or flood handling.
+    async fn invoke_on<R>(&self, dc: i32, request: &R) -> Result<R::Return, ClientError>
+    where
+        R: RemoteCall + Clone,
+    {
+        let conn = self.connection(dc).await?;
+        if conn.introduced.load(Ordering::Acquire) {
+            return Ok(conn.conn.invoke(request).await?);
+        }
+        let config = &self.inner.config;
+        let init = functions::InitConnection::new(
+            config.api_id,
+            config.device_model.clone(),
+            config.system_version.clone(),
+            config.app_version.clone(),
+            config.system_lang_code.clone(),
+            config.lang_pack.clone(),
+            config.lang_code.clone(),
+            request.clone(),
+        );
+        let answer = conn
+            .conn
+            .invoke(&functions::InvokeWithLayer::new(config.layer, init))
+            .await;
+        if !matches!(
+            answer,
+            Err(mtproto_net::InvokeError::Timeout | mtproto_net::InvokeError::Closed)
+        ) {
+            conn.introduced.store(true, Ordering::Release);
+        }
+        Ok(answer?)
+    }
+
     /// Sends any generated call to the home DC and returns its typed answer: the first
     /// request of each connection goes inside `invokeWithLayer(initConnection(...))`;
-    /// PHONE/USER/NETWORK_MIGRATE move the home DC and retry; flood waits up to the
+    /// PHONE/USER/NETWORK_MIGRATE move the home DC (carrying a login over with
+    /// `auth.exportAuthorization`/`importAuthorization`) and retry; flood waits up to the
     /// threshold are slept through.
     pub async fn invoke<R>(&self, request: &R) -> Result<R::Return, ClientError>
     where
@@ -273,40 +308,20 @@ impl Client {
     {
         for _ in 0..MAX_ATTEMPTS {
             let dc = self.home_dc().await;
-            let conn = self.connection(dc).await?;
-            let result = if conn.introduced.load(Ordering::Acquire) {
-                conn.conn.invoke(request).await
-            } else {
-                let config = &self.inner.config;
-                let init = functions::InitConnection::new(
-                    config.api_id,
-                    config.device_model.clone(),
-                    config.system_version.clone(),
-                    config.app_version.clone(),
-                    config.system_lang_code.clone(),
-                    config.lang_pack.clone(),
-                    config.lang_code.clone(),
-                    request.clone(),
-                );
-                let answer = conn
-                    .conn
-                    .invoke(&functions::InvokeWithLayer::new(config.layer, init))
-                    .await;
-                if !matches!(
-                    answer,
-                    Err(mtproto_net::InvokeError::Timeout | mtproto_net::InvokeError::Closed)
-                ) {
-                    conn.introduced.store(true, Ordering::Release);
-                }
-                answer
-            };
-            match result {
+            match self.invoke_on(dc, request).await {
                 Ok(answer) => return Ok(answer),
-                Err(mtproto_net::InvokeError::Rpc(error)) => {
+                Err(ClientError::Rpc(error)) => {
                     match (error.code, error.name.as_str(), error.value) {
                         (303, "PHONE_MIGRATE" | "USER_MIGRATE" | "NETWORK_MIGRATE", Some(to)) => {
+                            let to = to as i32;
                             tracing::info!(from = dc, to, "client: migrating");
-                            self.set_home_dc(to as i32).await?;
+                            if !self.inner.state.lock().await.session.dcs.contains_key(&to) {
+                                return Err(ClientError::UnknownDc(to));
+                            }
+                            if self.session().await.user_id.is_some() {
+                                self.transfer_authorization(dc, to).await?;
+                            }
+                            self.set_home_dc(to).await?;
                         }
                         (420, "FLOOD_WAIT", Some(seconds)) => {
                             let wait = Duration::from_secs(u64::from(seconds));
@@ -319,10 +334,23 @@ impl Client {
                         _ => return Err(ClientError::Rpc(error)),
                     }
                 }
-                Err(other) => return Err(other.into()),
+                Err(other) => return Err(other),
             }
         }
         Err(ClientError::TooManyRetries(MAX_ATTEMPTS))
+    }
+
+    /// Carries the login from DC `from` to DC `to`.
+    async fn transfer_authorization(&self, from: i32, to: i32) -> Result<(), ClientError> {
+        let enums::auth::ExportedAuthorization::ExportedAuthorization(exported) = self
+            .invoke_on(from, &functions::auth::ExportAuthorization::new(to))
+            .await?;
+        self.invoke_on(
+            to,
+            &functions::auth::ImportAuthorization::new(exported.id, exported.bytes),
+        )
+        .await?;
+        Ok(())
     }
 
     async fn set_home_dc(&self, dc: i32) -> Result<(), ClientError> {

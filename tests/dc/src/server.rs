@@ -173,6 +173,9 @@ pub struct Knobs {
     pub delay_answers: Option<Duration>,
     /// While set, every encrypted packet the server sends violates this client check.
     pub attack: Option<SessionAttack>,
+    /// The next call gets this RPC error instead of its answer (NETWORK_MIGRATE_X,
+    /// FLOOD_WAIT_X, ...). Fires once.
+    pub fail_next_call: Option<RpcError>,
 }
 
 /// What the server saw and sent. Lists and maps keep their first [`STATS_ENTRIES`] entries.
@@ -713,6 +716,11 @@ fn start_call(shared: &Arc<Shared>, request: Incoming) {
     };
     let (ctx, delay) = {
         let mut state = shared.lock();
+        if let Some(error) = state.knobs.fail_next_call.take() {
+            drop(state);
+            respond(shared, key_id, msg_id, &body, Err(error));
+            return;
+        }
         if state.calls_in_flight >= shared.limits.max_calls_in_flight {
             drop(state);
             let error = RpcError::new(500, "SERVER_BUSY".into());
