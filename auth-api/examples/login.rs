@@ -9,7 +9,7 @@
 //!
 //! Against any server: `--server HOST:PORT --dc N --rsa-key PUB.pem` (PKCS#1 or SPKI PEM),
 //! with `--phone`, `--code`, `--password`, `--first-name`, `--last-name`, `--transport
-//! abridged|intermediate|padded|full|obfuscated`, `--api-id`, `--api-hash`. What is missing
+//! abridged|intermediate|padded|full|obfuscated`, `--api-id`, `--api-hash`, `--session FILE`. What is missing
 //! is asked on the terminal (the password without echo); without a terminal, a missing
 //! value is an error, never a hang.
 
@@ -18,7 +18,8 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use auth_api::client::{
-    AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, PasswordToken,
+    AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, FileStore,
+    PasswordToken,
 };
 use clap::Parser;
 use mtproto_crypto::RsaPublicKey;
@@ -64,6 +65,9 @@ struct Args {
     /// The application's api_hash.
     #[arg(long, default_value = "d524b414d21f4d37f08684c1df41ac9c")]
     api_hash: String,
+    /// Keep the session in this file (a later run logs in from it without a code).
+    #[arg(long, value_name = "FILE")]
+    session: Option<std::path::PathBuf>,
 }
 
 fn parse_transport(text: &str) -> Result<(Transport, bool), String> {
@@ -209,6 +213,9 @@ async fn run(args: Args) -> Result<i64, Box<dyn std::error::Error>> {
     };
     let mut config = ClientConfig::new(args.api_id, args.api_hash.clone(), dcs, dc, keys);
     (config.transport, config.obfuscated) = args.transport;
+    if let Some(path) = &args.session {
+        config.store = std::sync::Arc::new(FileStore::new(path.clone()));
+    }
     let client = Client::new(config)?;
     println!("connecting to DC {dc}");
     let mut prompt = Prompt {

@@ -262,3 +262,46 @@ async fn two_hundred_clients_log_in_at_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_session_file_signs_in_a_new_client_without_a_key_exchange() {
+    bounded(async {
+        use auth_api::client::FileStore;
+        let dc = start(vec![Account::new("+9996621111")], AuthConfig::default()).await;
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("client-session-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("session.bin");
+        let client = Client::new(config(&dc, 1, Arc::new(FileStore::new(path.clone())))).unwrap();
+        let token = client.send_code("+9996621111").await.unwrap();
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        drop(client);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600);
+        }
+        let exchanges = dc.server(2).stats().key_exchanges;
+        let again = Client::new(config(&dc, 1, Arc::new(FileStore::new(path.clone())))).unwrap();
+        assert_eq!(again.get_me().await.unwrap().id, user.id);
+        assert_eq!(dc.server(2).stats().key_exchanges, exchanges, "no new key");
+
+        // A truncated copy: a clear error, and the file is left as it was.
+        let truncated = dir.join("truncated.bin");
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+        let error =
+            Client::new(config(&dc, 1, Arc::new(FileStore::new(truncated.clone())))).unwrap_err();
+        assert!(error.to_string().contains("truncated"), "{error}");
+        assert_eq!(
+            std::fs::read(&truncated).unwrap(),
+            &bytes[..bytes.len() / 2]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    })
+    .await;
+}

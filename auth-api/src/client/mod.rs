@@ -32,10 +32,12 @@ use tokio::sync::Mutex;
 use crate::{enums, functions, types};
 
 mod error;
+mod file_store;
 mod flow;
 pub mod session;
 
 pub use error::ClientError;
+pub use file_store::FileStore;
 pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
 pub use session::{MemoryStore, SessionData, SessionStore, StoreError};
 
