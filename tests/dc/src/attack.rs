@@ -20,7 +20,8 @@ pub enum SessionAttack {
     WrongSessionId,
     /// An even `msg_id` (server message ids are odd).
     EvenMsgId,
-    /// The `msg_id` of the previous packet again (a replay).
+    /// The `msg_id` of the last packet sent before the attack began, again and again (a
+    /// replay of what the client already accepted).
     ReplayedMsgId,
     /// A `msg_id` from ten minutes ago (beyond the 300 s window).
     StaleMsgId,
@@ -120,7 +121,11 @@ fn apply(
             content[28..32].copy_from_slice(&((room + 4) as u32).to_le_bytes());
         }
     }
-    *last_msg_id = Some(msg_id);
+    // A replay repeats the last msg_id the client really received, every time (with
+    // nothing sent before, the first packet goes out as it is and is the one replayed).
+    if attack != SessionAttack::ReplayedMsgId || last_msg_id.is_none() {
+        *last_msg_id = Some(msg_id);
+    }
     encrypt_v2_with_padding(key, Direction::ServerToClient, &content, &padding).ok()
 }
 
