@@ -305,3 +305,22 @@ async fn a_session_file_signs_in_a_new_client_without_a_key_exchange() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_migration_to_an_unknown_dc_learns_it_from_help_get_config() {
+    bounded(async {
+        let dc = start(vec![Account::new("+9996631111")], AuthConfig::default()).await;
+        // The client only knows DC 2; the number lives on DC 3.
+        let mut only_2 = config(&dc, 2, Arc::new(MemoryStore::new()));
+        only_2.dcs = [(2, dc.addr(2))].into_iter().collect();
+        let client = Client::new(only_2).unwrap();
+        let token = client.send_code("+9996631111").await.unwrap();
+        assert_eq!(client.home_dc().await, 3);
+        assert_eq!(client.session().await.dcs, dc.dcs().into_iter().collect());
+        let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
+            panic!("not signed in")
+        };
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996631111"));
+    })
+    .await;
+}

@@ -318,6 +318,9 @@ impl Client {
                             let to = to as i32;
                             tracing::info!(from = dc, to, "client: migrating");
                             if !self.inner.state.lock().await.session.dcs.contains_key(&to) {
+                                self.refresh_dcs(dc).await?;
+                            }
+                            if !self.inner.state.lock().await.session.dcs.contains_key(&to) {
                                 return Err(ClientError::UnknownDc(to));
                             }
                             if self.session().await.user_id.is_some() {
@@ -340,6 +343,30 @@ impl Client {
             }
         }
         Err(ClientError::TooManyRetries(MAX_ATTEMPTS))
+    }
+
+    /// Learns the DC table from `help.getConfig` on DC `dc` (IPv4, not media-only, not CDN
+    /// options; the first address of each DC) and keeps it in the session.
+    pub async fn refresh_dcs(&self, dc: i32) -> Result<(), ClientError> {
+        let enums::Config::Config(config) =
+            self.invoke_on(dc, &functions::help::GetConfig {}).await?;
+        let mut learned = BTreeMap::new();
+        for option in config.dc_options {
+            let enums::DcOption::DcOption(o) = option;
+            if o.ipv6 || o.media_only || o.cdn || o.tcpo_only {
+                continue;
+            }
+            let (Ok(ip), Ok(port)) = (o.ip_address.parse(), u16::try_from(o.port)) else {
+                continue;
+            };
+            learned.entry(o.id).or_insert(SocketAddr::new(ip, port));
+        }
+        let mut state = self.inner.state.lock().await;
+        for (id, addr) in learned {
+            state.session.dcs.insert(id, addr);
+        }
+        self.inner.config.store.save(&state.session)?;
+        Ok(())
     }
 
     /// Carries the login from DC `from` to DC `to`.
