@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use mtproto_crypto::srp::{compute_check, SrpParams};
 use mtproto_crypto::{PrimeCache, RsaPublicKey};
-use mtproto_net::{ConnectConfig, Connection, MtProxySecret, Transport};
+use mtproto_net::{Backoff, ConnectConfig, Connection, MtProxySecret, Transport};
 use tl_wire::RemoteCall;
 use tokio::sync::Mutex;
 
@@ -81,6 +81,10 @@ pub struct ClientConfig {
     pub flood_sleep_threshold: Duration,
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// Reconnection after a lost connection (a failed security check included): a
+    /// connection that keeps failing gives up after `max_attempts`, and the waiting requests
+    /// fail with the error that names why.
+    pub reconnect: Backoff,
     /// Where the session lives.
     pub store: Arc<dyn SessionStore>,
 }
@@ -100,8 +104,8 @@ impl std::fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// A configuration with these defaults: abridged transport, layer [`crate::LAYER`],
-    /// device strings naming this crate, a 60 s flood-sleep threshold, 30 s requests, and a
-    /// [`MemoryStore`].
+    /// device strings naming this crate, a 60 s flood-sleep threshold, 30 s requests,
+    /// reconnection giving up after 4 attempts (100 ms doubling), and a [`MemoryStore`].
     pub fn new(
         api_id: i32,
         api_hash: impl Into<String>,
@@ -127,6 +131,11 @@ impl ClientConfig {
             mtproxy: None,
             flood_sleep_threshold: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            reconnect: Backoff {
+                initial: Duration::from_millis(100),
+                max: Duration::from_secs(2),
+                max_attempts: Some(4),
+            },
             store: Arc::new(MemoryStore::new()),
         }
     }
@@ -230,7 +239,11 @@ impl Client {
     async fn connection(&self, dc: i32) -> Result<Arc<DcConnection>, ClientError> {
         let mut state = self.inner.state.lock().await;
         if let Some(conn) = state.conns.get(&dc) {
-            return Ok(conn.clone());
+            if !conn.conn.status().closed {
+                return Ok(conn.clone());
+            }
+            // It gave up (its requests got the reason): start over with a new one.
+            state.conns.remove(&dc);
         }
         let config = &self.inner.config;
         let addr = *state
@@ -246,6 +259,7 @@ impl Client {
         }
         net.auth = state.session.keys.get(&dc).cloned();
         net.request_timeout = config.request_timeout;
+        net.reconnect = config.reconnect.clone();
         let (conn, mut events) = Connection::connect(net)
             .await
             .map_err(|source| ClientError::Connect { dc, source })?;

@@ -194,7 +194,8 @@ impl ConnectConfig {
 /// `min(initial * 2^(n-1), max)` first. Attempts count up until a connection carries a valid
 /// packet from the server (a connection that opens and dies at once does not reset them).
 /// After `max_attempts` the connection gives up and every waiting request fails with
-/// [`InvokeError::Closed`](crate::InvokeError::Closed). There is no jitter.
+/// [`InvokeError::GaveUp`](crate::InvokeError::GaveUp), which names the last connection's
+/// error. There is no jitter.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Backoff {
     /// The wait before the first reconnection attempt.

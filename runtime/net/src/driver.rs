@@ -139,8 +139,14 @@ impl Driver {
         } else {
             tracing::debug!("connection closed by the application");
         }
+        let failure = match &stop_error {
+            Some(error) => {
+                InvokeError::GaveUp(crate::error::GaveUp(std::sync::Arc::new(error.clone())))
+            }
+            None => InvokeError::Closed,
+        };
         for (_, waiter) in self.waiters.drain() {
-            let _ = waiter.reply.send(Err(InvokeError::Closed));
+            let _ = waiter.reply.send(Err(failure.clone()));
         }
         self.tickets.clear();
         {

@@ -116,9 +116,13 @@ pub enum InvokeError {
     /// was cancelled (a late answer is ignored).
     #[error("no answer in time")]
     Timeout,
-    /// The connection is closed: every handle was dropped or closed, or reconnecting gave up.
+    /// The connection is closed: every handle was dropped or closed.
     #[error("the connection is closed")]
     Closed,
+    /// Reconnecting gave up ([`Backoff::max_attempts`](crate::Backoff::max_attempts)); the
+    /// error says why the last connection failed (a security check, the transport, ...).
+    #[error("{0}")]
+    GaveUp(GaveUp),
     /// The answer does not decode as the type the function returns.
     #[error("cannot decode the answer: {0}")]
     Decode(tl_wire::DecodeError),
@@ -140,4 +144,23 @@ pub enum InvokeError {
         /// The body's length.
         len: usize,
     },
+}
+
+/// Why a connection gave up (in [`InvokeError::GaveUp`]): the driver's [`NetError`], shared.
+/// Two are equal when they say the same.
+#[derive(Debug, Clone)]
+pub struct GaveUp(pub std::sync::Arc<NetError>);
+
+impl PartialEq for GaveUp {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.to_string() == other.0.to_string()
+    }
+}
+
+impl Eq for GaveUp {}
+
+impl std::fmt::Display for GaveUp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
 }

@@ -57,6 +57,6 @@ mod link;
 
 pub use config::{Backoff, ConnectConfig, StoredAuth, UnknownKeyPolicy};
 pub use connection::{Connection, Events, NetEvent, Status};
-pub use error::{ConfigError, InvokeError, NetError};
+pub use error::{ConfigError, GaveUp, InvokeError, NetError};
 pub use mtproto_proto::session::{RpcError, SessionConfig};
 pub use mtproto_proto::transport::{MtProxySecret, Transport};

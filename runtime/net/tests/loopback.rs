@@ -614,9 +614,10 @@ async fn connections_that_die_at_once_do_not_reset_the_backoff() {
             k.close_on_accept = true;
             k.drop_on_request = Some(2);
         });
-        assert_eq!(
-            conn.invoke_raw(body("doomed", 2)).await,
-            Err(InvokeError::Closed)
+        let doomed = conn.invoke_raw(body("doomed", 2)).await;
+        assert!(
+            matches!(&doomed, Err(InvokeError::GaveUp(why)) if matches!(*why.0, NetError::GaveUp { attempts: 3, .. })),
+            "{doomed:?}"
         );
         let last = loop {
             match events.recv().await {
@@ -672,7 +673,11 @@ async fn gives_up_after_max_attempts_and_fails_waiting_requests() {
         until(|| server.stats().requests == 1).await;
         // The server goes away for good: the connection drops and nobody listens any more.
         drop(server);
-        assert_eq!(waiting.await.unwrap(), Err(InvokeError::Closed));
+        let failed = waiting.await.unwrap();
+        assert!(
+            matches!(&failed, Err(InvokeError::GaveUp(why)) if matches!(*why.0, NetError::GaveUp { attempts: 2, .. })),
+            "{failed:?}"
+        );
         assert!(conn.status().closed);
         let last = loop {
             match events.recv().await {

@@ -301,7 +301,10 @@ impl ClientEndpoint {
                     link.last_received = now;
                 }
                 Err(SessionError::Decrypt) => return Err(ConnectionError::Decrypt),
-                Err(error) => tracing::debug!(%error, "ignoring a server packet"),
+                Err(error) => {
+                    tracing::warn!(%error, "a server packet failed a check: closing the connection");
+                    return Err(ConnectionError::Security(error));
+                }
             }
         }
     }

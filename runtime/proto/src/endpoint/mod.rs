@@ -79,6 +79,11 @@ pub enum ConnectionError {
     /// A server packet failed decryption (security guidelines item 14: drop the connection).
     #[error("a server packet failed to decrypt")]
     Decrypt,
+    /// A server packet decrypted but failed a session check (session_id, msg_id parity,
+    /// replay, time window, seq_no parity): dropped, and the connection is given up
+    /// (PROTOCOL.md §9, check 14: drop, reconnect, redo).
+    #[error("a server packet failed a security check: {0}")]
+    Security(crate::session::SessionError),
     /// Nothing arrived for the configured idle timeout.
     #[error("nothing received for {0:?}")]
     Idle(Duration),

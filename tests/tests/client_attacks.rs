@@ -1,0 +1,96 @@
+//! Every session attack of the test DC reaches the client's user as an error that names the
+//! violated check (PROTOCOL.md §9: drop, reconnect, redo — then give up, bounded), and the
+//! client recovers once the server behaves: one test per check.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use auth_api::client::{Client, ClientConfig, MemoryStore, SignIn};
+use project_tests::script::bounded;
+use test_dc::{Account, SessionAttack, TestDc};
+
+async fn attacked(attack: SessionAttack, names: &[&str]) {
+    bounded(async {
+        let dc = TestDc::builder()
+            .code("24680")
+            .user(Account::new("+9996611111"))
+            .start()
+            .await
+            .unwrap();
+        let mut config = ClientConfig::new(
+            611_335,
+            "hash",
+            dc.dcs(),
+            1,
+            vec![test_dc::test_server_key().public_key().clone()],
+        );
+        config.store = Arc::new(MemoryStore::new());
+        let client = Client::new(config).unwrap();
+        let token = client.send_code("+9996611111").await.unwrap();
+        let SignIn::SignedIn(user) = client.sign_in(&token, "24680").await.unwrap() else {
+            panic!("not signed in")
+        };
+
+        dc.server(1).update_knobs(|k| k.attack = Some(attack));
+        let started = Instant::now();
+        let error = client.get_me().await.unwrap_err().to_string();
+        assert!(
+            names.iter().any(|name| error.contains(name)),
+            "{attack:?}: {error}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{attack:?}: gave up only after {:?}",
+            started.elapsed()
+        );
+        assert!(dc.server(1).stats().tampered_packets >= 1);
+
+        // The server behaves again: the next call reconnects and succeeds, still signed in.
+        dc.server(1).update_knobs(|k| k.attack = None);
+        assert_eq!(client.get_me().await.unwrap().id, user.id);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_wrong_msg_key_is_named() {
+    attacked(SessionAttack::WrongMsgKey, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn a_wrong_session_id_is_named() {
+    attacked(SessionAttack::WrongSessionId, &["is not this session's"]).await;
+}
+
+#[tokio::test]
+async fn an_even_msg_id_is_named() {
+    attacked(SessionAttack::EvenMsgId, &["wrong parity"]).await;
+}
+
+#[tokio::test]
+async fn a_replayed_msg_id_is_named() {
+    attacked(
+        SessionAttack::ReplayedMsgId,
+        &["already received", "older than the replay window"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_stale_msg_id_is_named() {
+    attacked(
+        SessionAttack::StaleMsgId,
+        &["outside the time window", "older than the replay window"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn bad_padding_is_named() {
+    attacked(SessionAttack::BadPadding, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn a_bad_length_is_named() {
+    attacked(SessionAttack::BadLength, &["failed to decrypt"]).await;
+}
