@@ -94,3 +94,98 @@ async fn bad_padding_is_named() {
 async fn a_bad_length_is_named() {
     attacked(SessionAttack::BadLength, &["failed to decrypt"]).await;
 }
+
+/// A client without a key against a DC whose key exchange misbehaves: the error names the
+/// check; once the DC behaves, the same client connects and logs in.
+async fn handshake_attacked(set: fn(&mut test_dc::server::Knobs), names: &[&str]) {
+    bounded(async {
+        let dc = TestDc::builder()
+            .code("24680")
+            .user(Account::new("+9996611111"))
+            .start()
+            .await
+            .unwrap();
+        dc.server(1).update_knobs(set);
+        let mut config = ClientConfig::new(
+            611_335,
+            "hash",
+            dc.dcs(),
+            1,
+            vec![test_dc::test_server_key().public_key().clone()],
+        );
+        config.store = Arc::new(MemoryStore::new());
+        let client = Client::new(config).unwrap();
+        let started = Instant::now();
+        let error = client
+            .send_code("+9996611111")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(names.iter().any(|name| error.contains(name)), "{error}");
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{:?}",
+            started.elapsed()
+        );
+        assert!(client.session().await.keys.is_empty(), "no key was kept");
+
+        dc.server(1).update_knobs(|k| k.quirks = Default::default());
+        let token = client.send_code("+9996611111").await.unwrap();
+        assert!(matches!(
+            client.sign_in(&token, "24680").await.unwrap(),
+            SignIn::SignedIn(_)
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_bad_dh_prime_is_named() {
+    handshake_attacked(|k| k.quirks.bad_dh_prime = true, &["not a safe prime"]).await;
+}
+
+#[tokio::test]
+async fn handshake_bad_g_is_named() {
+    handshake_attacked(|k| k.quirks.bad_g = true, &["generator g = 1"]).await;
+}
+
+#[tokio::test]
+async fn handshake_g_a_out_of_range_is_named() {
+    handshake_attacked(|k| k.quirks.bad_g_a = true, &["g_a is not in"]).await;
+}
+
+#[tokio::test]
+async fn handshake_wrong_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_res_pq_nonce = true,
+        &["nonce in resPQ does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_wrong_server_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_outer_server_nonce = true,
+        &["server_nonce"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_bad_answer_hash_is_named() {
+    handshake_attacked(
+        |k| k.quirks.corrupt_answer_hash = true,
+        &["SHA1 of the decrypted answer"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_bad_new_nonce_hash_is_named() {
+    handshake_attacked(
+        |k| k.quirks.corrupt_new_nonce_hash = true,
+        &["new_nonce_hash"],
+    )
+    .await;
+}

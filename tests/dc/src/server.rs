@@ -176,6 +176,9 @@ pub struct Knobs {
     /// The next call gets this RPC error instead of its answer (NETWORK_MIGRATE_X,
     /// FLOOD_WAIT_X, ...). Fires once.
     pub fail_next_call: Option<RpcError>,
+    /// How the key exchange misbehaves (per DC), for exchanges started from now on; starts
+    /// as [`TestServerConfig::quirks`].
+    pub quirks: ServerQuirks,
 }
 
 /// What the server saw and sent. Lists and maps keep their first [`STATS_ENTRIES`] entries.
@@ -262,7 +265,7 @@ impl TestServer {
     /// dropped.
     pub fn serve(listener: TcpListener, config: TestServerConfig) -> TestServerHandle {
         let mut kex = ServerConfig::new(config.keys, DhParams::telegram());
-        kex.quirks = config.quirks;
+        kex.quirks = config.quirks.clone();
         let mut seed = [0u8; 32];
         StdRng::from_entropy().fill_bytes(&mut seed);
         let mut endpoint = ServerEndpoint::new(
@@ -283,7 +286,10 @@ impl TestServer {
             limits: config.limits,
             state: Mutex::new(State {
                 endpoint,
-                knobs: Knobs::default(),
+                knobs: Knobs {
+                    quirks: config.quirks,
+                    ..Knobs::default()
+                },
                 stats: Stats::default(),
                 wakers: HashMap::new(),
                 keys: HashMap::new(),
@@ -346,9 +352,11 @@ impl TestServerHandle {
 
     /// Changes the knobs of the whole DC.
     pub fn update_knobs(&self, change: impl FnOnce(&mut Knobs)) {
-        let mut state = self.shared.lock();
+        let mut guard = self.shared.lock();
+        let state = &mut *guard;
         change(&mut state.knobs);
         self.shared.attack_state().attack = state.knobs.attack;
+        state.endpoint.set_quirks(state.knobs.quirks.clone());
     }
 
     /// Registers a key as if a key exchange had created it, with `salt` as its salt (tests

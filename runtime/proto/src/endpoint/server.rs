@@ -183,6 +183,13 @@ impl ServerEndpoint {
         }
     }
 
+    /// Changes the key exchange's deliberate misbehaviour for exchanges from now on (feature
+    /// `testing`).
+    #[cfg(feature = "testing")]
+    pub fn set_quirks(&mut self, quirks: crate::handshake::server::ServerQuirks) {
+        self.config.kex.quirks = quirks;
+    }
+
     /// Installs (or with `None` removes) a function that changes every encrypted packet the
     /// sessions send, before framing (feature `testing`).
     #[cfg(feature = "testing")]

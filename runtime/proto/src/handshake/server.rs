@@ -56,7 +56,7 @@ macro_rules! quirk {
 
 /// Ways the test server can misbehave, each exercising one client check (feature `testing`).
 #[cfg(feature = "testing")]
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ServerQuirks {
     /// Answer `req_DH_params` with `server_DH_params_fail`.
     pub refuse_dh_params: bool,
