@@ -1,4 +1,5 @@
-//! The `login` example as a process (built by `cargo test` with the other examples): with no
+//! The `login` example as a process (built by `cargo test` with the other examples; a run
+//! limited to `--test login_example` does not rebuild it): with no
 //! arguments against the test DC it starts itself; with `--server` against a test DC this
 //! test runs, over each transport; and without a terminal a missing value is an error.
 
@@ -17,7 +18,7 @@ fn example() -> PathBuf {
     let path = dir.join("examples").join("login");
     assert!(
         path.exists(),
-        "{} is missing: `cargo test` builds the examples",
+        "{} is missing: `cargo test -p auth-api` (all targets) builds the examples",
         path.display()
     );
     path
@@ -115,6 +116,48 @@ async fn against_a_server_over_every_transport() {
         text(&out.stderr).contains("login code is needed"),
         "{}",
         text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(key);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn against_a_server_failing_a_check_it_gives_up_naming_it() {
+    let dc = TestDc::builder()
+        .dcs(2)
+        .code("24680")
+        .user(Account::new("+9996621111"))
+        .start()
+        .await
+        .unwrap();
+    dc.server(2)
+        .update_knobs(|k| k.attack = Some(test_dc::SessionAttack::WrongSessionId));
+    let key = std::env::temp_dir().join(format!("login-example-bad-{}.pem", std::process::id()));
+    std::fs::write(&key, dc.public_key_pem()).unwrap();
+    let started = std::time::Instant::now();
+    let out = run(vec![
+        "--server".into(),
+        dc.addr(1).to_string(),
+        "--dc".into(),
+        "2".into(),
+        "--rsa-key".into(),
+        key.display().to_string(),
+        "--phone".into(),
+        "+9996621111".into(),
+        "--code".into(),
+        "24680".into(),
+    ])
+    .await;
+    let stderr = text(&out.stderr);
+    assert!(!out.status.success(), "{}", text(&out.stdout));
+    assert!(
+        stderr.contains("is not this session's"),
+        "{stderr}\n{}",
+        text(&out.stdout)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "{:?}",
+        started.elapsed()
     );
     let _ = std::fs::remove_file(key);
 }

@@ -324,3 +324,102 @@ async fn a_migration_to_an_unknown_dc_learns_it_from_help_get_config() {
     })
     .await;
 }
+
+/// An authenticator that answers from lists and records what it was asked.
+struct Scripted {
+    phone: String,
+    codes: Vec<&'static str>,
+    passwords: Vec<&'static str>,
+    asked: Vec<String>,
+}
+
+impl auth_api::client::Authenticator for Scripted {
+    fn phone(&mut self) -> auth_api::client::AuthFuture<'_, String> {
+        self.asked.push("phone".into());
+        let phone = self.phone.clone();
+        Box::pin(async move { Ok(phone) })
+    }
+
+    fn code<'a>(
+        &'a mut self,
+        _token: &'a auth_api::client::CodeToken,
+        attempt: u32,
+    ) -> auth_api::client::AuthFuture<'a, String> {
+        self.asked.push(format!("code {attempt}"));
+        let code = self.codes.remove(0).to_string();
+        Box::pin(async move { Ok(code) })
+    }
+
+    fn password<'a>(
+        &'a mut self,
+        token: &'a auth_api::client::PasswordToken,
+        attempt: u32,
+    ) -> auth_api::client::AuthFuture<'a, String> {
+        self.asked.push(format!(
+            "password {attempt} ({})",
+            token.hint.clone().unwrap_or_default()
+        ));
+        let password = self.passwords.remove(0).to_string();
+        Box::pin(async move { Ok(password) })
+    }
+
+    fn sign_up<'a>(
+        &'a mut self,
+        _terms: Option<&'a str>,
+    ) -> auth_api::client::AuthFuture<'a, (String, String)> {
+        self.asked.push("sign up".into());
+        Box::pin(async move { Ok(("Scripted".to_string(), "User".to_string())) })
+    }
+}
+
+#[tokio::test]
+async fn the_login_flow_asks_again_after_a_wrong_code_or_password() {
+    bounded(async {
+        let dc = start(
+            vec![Account::new("+9996622222").password("right").hint("h")],
+            AuthConfig::default(),
+        )
+        .await;
+        let client = Client::new(config(&dc, 1, Arc::new(MemoryStore::new()))).unwrap();
+        let mut auth = Scripted {
+            phone: "+9996622222".into(),
+            codes: vec!["00000", CODE],
+            passwords: vec!["wrong", "right"],
+            asked: Vec::new(),
+        };
+        let user = client.login(&mut auth).await.unwrap();
+        assert_eq!(Some(user.id), dc.backend().user_id("+9996622222"));
+        assert_eq!(
+            auth.asked,
+            [
+                "phone",
+                "code 1",
+                "code 2",
+                "password 1 (h)",
+                "password 2 (h)"
+            ]
+        );
+        // Signed in already: login asks nothing.
+        let mut again = Scripted {
+            phone: String::new(),
+            codes: vec![],
+            passwords: vec![],
+            asked: Vec::new(),
+        };
+        assert_eq!(client.login(&mut again).await.unwrap().id, user.id);
+        assert!(again.asked.is_empty());
+
+        // A new number signs up through the same flow.
+        let newcomer = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        let mut auth = Scripted {
+            phone: "+9996625555".into(),
+            codes: vec![CODE],
+            passwords: vec![],
+            asked: Vec::new(),
+        };
+        let user = newcomer.login(&mut auth).await.unwrap();
+        assert_eq!(user.first_name.as_deref(), Some("Scripted"));
+        assert_eq!(auth.asked, ["phone", "code 1", "sign up"]);
+    })
+    .await;
+}
