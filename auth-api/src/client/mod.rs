@@ -141,6 +141,33 @@ impl ClientConfig {
     }
 }
 
+impl ClientConfig {
+    /// Telegram's production servers: DC 2 at 149.154.167.51:443 to start from (the
+    /// address Telethon 1.45 bootstraps with; the other DCs come from `help.getConfig` on
+    /// the first migration), trusting Telegram's production RSA key.
+    pub fn telegram(api_id: i32, api_hash: impl Into<String>) -> Self {
+        Self::new(
+            api_id,
+            api_hash,
+            [(2, SocketAddr::from(([149, 154, 167, 51], 443)))],
+            2,
+            vec![mtproto_crypto::rsa::telegram_production_key()],
+        )
+    }
+
+    /// Telegram's test servers: DC 2 at 149.154.167.40:443 (as mtcute 0.30.3's default
+    /// test DC), trusting Telegram's test RSA key.
+    pub fn telegram_test(api_id: i32, api_hash: impl Into<String>) -> Self {
+        Self::new(
+            api_id,
+            api_hash,
+            [(2, SocketAddr::from(([149, 154, 167, 40], 443)))],
+            2,
+            vec![mtproto_crypto::rsa::telegram_test_key()],
+        )
+    }
+}
+
 /// A sent login code: what `sign_in`, `resend_code` and `cancel_code` need.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CodeToken {
