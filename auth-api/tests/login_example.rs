@@ -161,3 +161,68 @@ async fn against_a_server_failing_a_check_it_gives_up_naming_it() {
     );
     let _ = std::fs::remove_file(key);
 }
+
+/// In a pseudo-terminal the example asks for the code and the password, and the password
+/// is not echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_a_terminal_it_prompts_and_does_not_echo_the_password() {
+    let dc = TestDc::builder()
+        .dcs(2)
+        .code("24680")
+        .user(Account::new("+9996621111").password("sw0rdfish"))
+        .start()
+        .await
+        .unwrap();
+    let key = std::env::temp_dir().join(format!("login-example-pty-{}.pem", std::process::id()));
+    std::fs::write(&key, dc.public_key_pem()).unwrap();
+    let id = dc.backend().user_id("+9996621111").unwrap();
+    let addr = dc.addr(1).to_string();
+    let key_path = key.display().to_string();
+    let seen = tokio::task::spawn_blocking(move || {
+        let mut command = std::process::Command::new(example());
+        command.args([
+            "--server",
+            &addr,
+            "--dc",
+            "2",
+            "--rsa-key",
+            &key_path,
+            "--phone",
+            "+9996621111",
+        ]);
+        let mut session = expectrl::Session::spawn(command).expect("spawn in a pty");
+        // A terminal as a person has it: what is typed is echoed, unless the program turns
+        // echo off (as it must for the password).
+        session
+            .get_process_mut()
+            .set_echo(true, None)
+            .expect("turn echo on");
+        session.set_expect_timeout(Some(std::time::Duration::from_secs(60)));
+        let mut seen = String::new();
+        let mut expect = |session: &mut expectrl::session::Session, what: &str| {
+            let found = session
+                .expect(what)
+                .unwrap_or_else(|e| panic!("waiting for {what:?}: {e}; so far: {seen}"));
+            seen.push_str(&String::from_utf8_lossy(found.before()));
+            seen.push_str(&String::from_utf8_lossy(found.get(0).unwrap_or_default()));
+        };
+        expect(&mut session, "login code: ");
+        session.send_line("24680").unwrap();
+        expect(&mut session, "password: ");
+        session.send_line("sw0rdfish").unwrap();
+        expect(&mut session, "signed in: user_id=");
+        expect(&mut session, "\n");
+        seen
+    })
+    .await
+    .unwrap();
+    assert!(seen.contains("password required"), "{seen}");
+    assert!(seen.contains(&format!("signed in: user_id={id}")), "{seen}");
+    assert!(
+        !seen.contains("sw0rdfish"),
+        "the password was echoed: {seen}"
+    );
+    // The code is typed and echoed like any answer; only the password is hidden.
+    assert!(seen.contains("24680"), "{seen}");
+    let _ = std::fs::remove_file(key);
+}
