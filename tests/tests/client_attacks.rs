@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth_api::client::{Client, ClientConfig, MemoryStore, SignIn};
+use auth_api::client::{Client, ClientConfig, ClientError, MemoryStore, SignIn};
 use project_tests::script::bounded;
 use test_dc::{Account, SessionAttack, TestDc};
 
@@ -33,10 +33,13 @@ async fn attacked(attack: SessionAttack, names: &[&str]) {
 
         dc.server(1).update_knobs(|k| k.attack = Some(attack));
         let started = Instant::now();
-        let error = client.get_me().await.unwrap_err().to_string();
+        let error = client.get_me().await.unwrap_err();
+        let ClientError::Security { dc: 1, check } = &error else {
+            panic!("{attack:?}: not a security error: {error:?}")
+        };
         assert!(
-            names.iter().any(|name| error.contains(name)),
-            "{attack:?}: {error}"
+            names.iter().any(|name| check.contains(name)),
+            "{attack:?}: {check}"
         );
         assert!(
             started.elapsed() < Duration::from_secs(15),

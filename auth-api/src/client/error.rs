@@ -13,6 +13,15 @@ pub enum ClientError {
     /// The server answered with an RPC error (code, name and numeric value split out).
     #[error("RPC error {}: {}", .0.code, .0.message)]
     Rpc(RpcError),
+    /// The server failed a security check (key exchange or session; PROTOCOL.md §9): the
+    /// connection was dropped and, where it helps, retried; this names the check.
+    #[error("security check failed on DC {dc}: {check}")]
+    Security {
+        /// The DC.
+        dc: i32,
+        /// The check and what was wrong.
+        check: String,
+    },
     /// A flood wait longer than [`super::ClientConfig::flood_sleep_threshold`].
     #[error("flood wait of {0:?} (above the threshold)")]
     FloodWait(Duration),
@@ -50,6 +59,48 @@ impl ClientError {
         match self {
             ClientError::Rpc(e) => Some(&e.name),
             _ => None,
+        }
+    }
+}
+
+/// The security check a connection failure comes from, if it is one.
+pub(crate) fn security_check(error: &NetError) -> Option<String> {
+    use mtproto_proto::endpoint::ConnectionError;
+    match error {
+        NetError::GaveUp { last, .. } => security_check(last),
+        NetError::KeyExchange(kex) => Some(format!("key exchange: {kex}")),
+        NetError::Decrypt => {
+            Some("a server packet failed to decrypt (msg_key, length or padding)".into())
+        }
+        NetError::Connection(ConnectionError::KeyExchange(kex)) => {
+            Some(format!("key exchange: {kex}"))
+        }
+        NetError::Connection(ConnectionError::Decrypt) => {
+            Some("a server packet failed to decrypt (msg_key, length or padding)".into())
+        }
+        NetError::Connection(ConnectionError::Security(check)) => Some(check.to_string()),
+        _ => None,
+    }
+}
+
+impl ClientError {
+    /// A connection failure on DC `dc`: [`ClientError::Security`] when a check failed.
+    pub(crate) fn connect(dc: i32, source: NetError) -> Self {
+        match security_check(&source) {
+            Some(check) => ClientError::Security { dc, check },
+            None => ClientError::Connect { dc, source },
+        }
+    }
+
+    /// A request failure on DC `dc`: [`ClientError::Security`] when the connection gave up
+    /// because a check kept failing.
+    pub(crate) fn invoke(dc: i32, error: InvokeError) -> Self {
+        match error {
+            InvokeError::GaveUp(why) => match security_check(&why.0) {
+                Some(check) => ClientError::Security { dc, check },
+                None => ClientError::Invoke(InvokeError::GaveUp(why)),
+            },
+            other => other.into(),
         }
     }
 }

@@ -289,7 +289,7 @@ impl Client {
         net.reconnect = config.reconnect.clone();
         let (conn, mut events) = Connection::connect(net)
             .await
-            .map_err(|source| ClientError::Connect { dc, source })?;
+            .map_err(|source| ClientError::connect(dc, source))?;
         // Events are logged; answers reach their `invoke` without them.
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
@@ -314,7 +314,11 @@ impl Client {
     {
         let conn = self.connection(dc).await?;
         if conn.introduced.load(Ordering::Acquire) {
-            return Ok(conn.conn.invoke(request).await?);
+            return conn
+                .conn
+                .invoke(request)
+                .await
+                .map_err(|e| ClientError::invoke(dc, e));
         }
         let config = &self.inner.config;
         let init = functions::InitConnection::new(
@@ -337,7 +341,7 @@ impl Client {
         ) {
             conn.introduced.store(true, Ordering::Release);
         }
-        Ok(answer?)
+        answer.map_err(|e| ClientError::invoke(dc, e))
     }
 
     /// Sends any generated call to the home DC and returns its typed answer: the first
