@@ -34,11 +34,13 @@ use crate::{enums, functions, types};
 mod error;
 mod file_store;
 mod flow;
+mod layer23;
 pub mod session;
 
 pub use error::ClientError;
 pub use file_store::FileStore;
 pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
+pub use layer23::Layer23;
 pub use session::{MemoryStore, SessionData, SessionStore, StoreError};
 
 /// Migrations and flood waits one call follows before giving up.
@@ -321,20 +323,34 @@ impl Client {
                 .map_err(|e| ClientError::invoke(dc, e));
         }
         let config = &self.inner.config;
-        let init = functions::InitConnection::new(
-            config.api_id,
-            config.device_model.clone(),
-            config.system_version.clone(),
-            config.app_version.clone(),
-            config.system_lang_code.clone(),
-            config.lang_pack.clone(),
-            config.lang_code.clone(),
-            request.clone(),
-        );
-        let answer = conn
-            .conn
-            .invoke(&functions::InvokeWithLayer::new(config.layer, init))
-            .await;
+        let answer = if config.layer <= crate::legacy::layer23::LAYER {
+            // Layer 23's own `initConnection` (no system language, no language pack).
+            let init = crate::legacy::layer23::functions::InitConnection::new(
+                config.api_id,
+                config.device_model.clone(),
+                config.system_version.clone(),
+                config.app_version.clone(),
+                config.lang_code.clone(),
+                request.clone(),
+            );
+            conn.conn
+                .invoke(&functions::InvokeWithLayer::new(config.layer, init))
+                .await
+        } else {
+            let init = functions::InitConnection::new(
+                config.api_id,
+                config.device_model.clone(),
+                config.system_version.clone(),
+                config.app_version.clone(),
+                config.system_lang_code.clone(),
+                config.lang_pack.clone(),
+                config.lang_code.clone(),
+                request.clone(),
+            );
+            conn.conn
+                .invoke(&functions::InvokeWithLayer::new(config.layer, init))
+                .await
+        };
         if !matches!(
             answer,
             Err(mtproto_net::InvokeError::Timeout | mtproto_net::InvokeError::Closed)
@@ -586,6 +602,46 @@ impl Client {
             Err(ClientError::Rpc(e)) if e.code == 401 => Ok(false),
             Err(e) => Err(e),
         }
+    }
+
+    /// Logs every other session of the user out (`auth.resetAuthorizations`).
+    pub async fn reset_authorizations(&self) -> Result<(), ClientError> {
+        self.invoke(&functions::auth::ResetAuthorizations {})
+            .await
+            .map(|_| ())
+    }
+
+    /// Exports the login for DC `dc_id` (`auth.exportAuthorization`): the user id and the
+    /// one-time bytes to import there.
+    pub async fn export_authorization(&self, dc_id: i32) -> Result<(i64, Vec<u8>), ClientError> {
+        let enums::auth::ExportedAuthorization::ExportedAuthorization(exported) = self
+            .invoke(&functions::auth::ExportAuthorization::new(dc_id))
+            .await?;
+        Ok((exported.id, exported.bytes))
+    }
+
+    /// Imports a login exported by another client of the user (`auth.importAuthorization`)
+    /// on this client's home DC.
+    pub async fn import_authorization(
+        &self,
+        user_id: i64,
+        bytes: Vec<u8>,
+    ) -> Result<Box<types::User>, ClientError> {
+        match self
+            .invoke(&functions::auth::ImportAuthorization::new(user_id, bytes))
+            .await?
+        {
+            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
+            other => Err(ClientError::Unexpected(format!(
+                "importAuthorization answered {other:?}"
+            ))),
+        }
+    }
+
+    /// The legacy library's twelve calls at layer 23 (configure [`ClientConfig::layer`] as
+    /// 23 so the connection declares it).
+    pub fn layer23(&self) -> Layer23<'_> {
+        Layer23 { client: self }
     }
 
     /// Logs out (`auth.logOut`) and forgets the signed-in user.
