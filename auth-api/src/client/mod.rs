@@ -604,6 +604,24 @@ impl Client {
         }
     }
 
+    /// Signs in as a bot with its token (`auth.importBotAuthorization`; a bot homed on
+    /// another DC is followed there).
+    pub async fn bot_sign_in(&self, token: &str) -> Result<Box<types::User>, ClientError> {
+        let config = &self.inner.config;
+        let request = functions::auth::ImportBotAuthorization::new(
+            0,
+            config.api_id,
+            config.api_hash.clone(),
+            token.into(),
+        );
+        match self.invoke(&request).await? {
+            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
+            other => Err(ClientError::Unexpected(format!(
+                "importBotAuthorization answered {other:?}"
+            ))),
+        }
+    }
+
     /// Logs every other session of the user out (`auth.resetAuthorizations`).
     pub async fn reset_authorizations(&self) -> Result<(), ClientError> {
         self.invoke(&functions::auth::ResetAuthorizations {})

@@ -23,6 +23,7 @@ pub struct TestDcBuilder {
     host: IpAddr,
     base_port: Option<u16>,
     accounts: Vec<Account>,
+    bots: Vec<(String, String, Option<i32>)>,
     auth: AuthConfig,
     keys: Vec<RsaPrivateKey>,
     limits: ServerLimits,
@@ -37,6 +38,7 @@ impl Default for TestDcBuilder {
             host: IpAddr::V4(Ipv4Addr::LOCALHOST),
             base_port: None,
             accounts: Vec::new(),
+            bots: Vec::new(),
             auth: AuthConfig::default(),
             keys: Vec::new(),
             limits: ServerLimits::default(),
@@ -64,6 +66,18 @@ impl TestDcBuilder {
     /// Registers an account.
     pub fn user(mut self, account: Account) -> Self {
         self.accounts.push(account);
+        self
+    }
+
+    /// Registers a bot with token `ID:SECRET` (its user id is ID), named `name`, homed on
+    /// `home_dc` (DC 2, or DC 1 when there is only one, by default).
+    pub fn bot(
+        mut self,
+        token: impl Into<String>,
+        name: impl Into<String>,
+        home_dc: Option<i32>,
+    ) -> Self {
+        self.bots.push((token.into(), name.into(), home_dc));
         self
     }
 
@@ -130,6 +144,12 @@ impl TestDcBuilder {
         for account in &self.accounts {
             backend
                 .add_account(account)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        }
+        let default_home = if self.dcs >= 2 { 2 } else { 1 };
+        for (token, name, home) in &self.bots {
+            backend
+                .add_bot(token, name, home.unwrap_or(default_home))
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         }
         Ok(TestDc {

@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! test-dc --listen 127.0.0.1:PORT [--dcs N] [--rsa-key FILE.pem] [--public-key-out FILE.pem]
-//!         [--code CODE] [--user PHONE[:PASSWORD][@DC]]... [--mtproxy-secret HEX]
+//!         [--code CODE] [--user PHONE[:PASSWORD][@DC]]... [--bot ID:SECRET]...
+//!         [--mtproxy-secret HEX]
 //! ```
 //!
 //! DC i listens on PORT+i-1 (PORT 0: the first free run of ports). Once every DC listens it
@@ -58,6 +59,11 @@ struct Args {
     /// (default: X for test numbers 99966XYYYY, else DC 2). Repeatable.
     #[arg(long = "user", value_name = "PHONE[:PASSWORD][@DC]", value_parser = Account::parse)]
     users: Vec<Account>,
+
+    /// Registers a bot by its token `ID:SECRET` (its user id is ID; homed on DC 2, or DC 1
+    /// when there is one DC). Repeatable.
+    #[arg(long = "bot", value_name = "ID:SECRET")]
+    bots: Vec<String>,
 
     /// Every DC also acts as an MTProxy with this secret: 32 hex digits, or 34 starting
     /// with `dd` (padded intermediate only).
@@ -199,6 +205,9 @@ async fn run(args: Args) -> Result<(), String> {
         });
     for user in args.users {
         builder = builder.user(user);
+    }
+    for (i, token) in args.bots.into_iter().enumerate() {
+        builder = builder.bot(token, format!("Test Bot {}", i + 1), None);
     }
     if let Some(secret) = args.mtproxy_secret {
         builder = builder.mtproxy_secret(secret);

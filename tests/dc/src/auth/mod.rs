@@ -226,6 +226,12 @@ impl AuthBackend {
         self.store().add_account(account, default_dc)
     }
 
+    /// Registers a bot from its token `ID:SECRET` (user id ID) homed on `home_dc`; returns
+    /// its user id.
+    pub fn add_bot(&self, token: &str, name: &str, home_dc: i32) -> Result<i64, String> {
+        self.store().add_bot(token, name, home_dc)
+    }
+
     /// The last login code sent to `phone` (any form: it is normalized).
     pub fn last_code(&self, phone: &str) -> Option<String> {
         self.store().last_code(&normalize_phone(phone))

@@ -115,6 +115,14 @@ pub(super) fn answer(
             )?;
             Ok(true.to_bytes())
         }
+        functions::auth::ImportBotAuthorization::CONSTRUCTOR_ID => {
+            let req: functions::auth::ImportBotAuthorization = decode(query)?;
+            check_app(req.api_id, &req.api_hash)?;
+            let bot = cx
+                .store()
+                .bot_sign_in(call.dc, call.key_id, &req.bot_auth_token, cx.now)?;
+            Ok(objects::authorization(&bot).to_bytes())
+        }
         functions::auth::ExportLoginToken::CONSTRUCTOR_ID => {
             let _: functions::auth::ExportLoginToken = decode(query)?;
             let outcome = cx

@@ -43,6 +43,8 @@ pub(crate) struct AccountRecord {
     pub username: Option<String>,
     pub home_dc: i32,
     pub password: Option<Box<PasswordRecord>>,
+    /// For a bot: the secret half of its token (`ID:SECRET`).
+    pub bot_secret: Option<Zeroizing<String>>,
 }
 
 /// A 2FA password as the server keeps it: the SRP verifier, never the password.
@@ -198,6 +200,7 @@ impl Store {
                 .home_dc
                 .unwrap_or_else(|| self.home_of_new(&phone, default_dc)),
             password,
+            bot_secret: None,
         };
         self.by_phone.insert(phone, self.accounts.len());
         self.accounts.push(record);
@@ -228,6 +231,48 @@ impl Store {
             verifier,
             hint,
         })
+    }
+
+    /// Registers a bot from its token `ID:SECRET` (its user id is ID).
+    pub fn add_bot(&mut self, token: &str, name: &str, home_dc: i32) -> Result<i64, String> {
+        let (id, secret) = parse_bot_token(token)
+            .ok_or_else(|| format!("{token:?} is not a bot token (ID:SECRET)"))?;
+        if self.account(id).is_some() {
+            return Err(format!("user id {id} is taken"));
+        }
+        self.accounts.push(AccountRecord {
+            user_id: id,
+            access_hash: self.rng.gen(),
+            phone: String::new(),
+            first_name: name.to_string(),
+            last_name: String::new(),
+            username: Some(format!("{}_bot", name.to_lowercase().replace(' ', "_"))),
+            home_dc,
+            password: None,
+            bot_secret: Some(Zeroizing::new(secret.to_string())),
+        });
+        Ok(id)
+    }
+
+    /// `auth.importBotAuthorization`: logs the key in as the bot the token names.
+    pub fn bot_sign_in(
+        &mut self,
+        dc: i32,
+        key_id: i64,
+        token: &str,
+        now: i64,
+    ) -> Result<AccountRecord, RpcError> {
+        let invalid = || rpc(400, "ACCESS_TOKEN_INVALID");
+        let (id, secret) = parse_bot_token(token).ok_or_else(invalid)?;
+        let bot = self.account(id).ok_or_else(invalid)?;
+        match &bot.bot_secret {
+            Some(expected) if expected.as_bytes() == secret.as_bytes() => {}
+            _ => return Err(invalid()),
+        }
+        if bot.home_dc != dc {
+            return Err(rpc(303, format!("USER_MIGRATE_{}", bot.home_dc)));
+        }
+        Ok(self.authorize(dc, key_id, id, now))
     }
 
     pub fn account(&self, user_id: i64) -> Option<&AccountRecord> {
@@ -732,6 +777,13 @@ fn home_dc_of(phone: &str, default_dc: i32) -> i32 {
         Some(rest) if rest.len() == 5 => rest[..1].parse().unwrap_or(default_dc),
         _ => default_dc,
     }
+}
+
+/// `ID:SECRET` → (ID, SECRET); ID a positive integer, SECRET non-empty.
+fn parse_bot_token(token: &str) -> Option<(i64, &str)> {
+    let (id, secret) = token.split_once(':')?;
+    let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
+    (!secret.is_empty()).then_some((id, secret))
 }
 
 fn hex(bytes: &[u8]) -> String {
