@@ -23,13 +23,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use auth_api::{enums, functions, types};
 use mtproto_net::{Backoff, ConnectConfig, Connection};
 use test_dc::{Account, TestDc};
 
 const CODE: &str = "12345";
-const API_ID: i32 = 611_335;
-const API_HASH: &str = "d524b414d21f4d37f08684c1df41ac9c";
 
 fn phone(i: usize) -> String {
     format!("+999662{i:04}")
@@ -62,54 +59,6 @@ fn config(addr: SocketAddr) -> ConnectConfig {
         max_attempts: Some(3),
     };
     config
-}
-
-/// `auth.sendCode` + `auth.signIn` with the fixed code; the user id logged in.
-async fn log_in(conn: &Connection, phone: &str) -> Result<i64, String> {
-    let send_code = functions::auth::SendCode {
-        phone_number: phone.into(),
-        api_id: API_ID,
-        api_hash: API_HASH.into(),
-        settings: types::CodeSettings {
-            allow_flashcall: false,
-            current_number: false,
-            allow_app_hash: false,
-            allow_missed_call: false,
-            allow_firebase: false,
-            unknown_number: false,
-            logout_tokens: None,
-            token: None,
-            app_sandbox: None,
-        }
-        .into(),
-    };
-    let init = functions::InitConnection::new(
-        API_ID,
-        "load example".into(),
-        "Linux".into(),
-        "1.0".into(),
-        "en".into(),
-        String::new(),
-        "en".into(),
-        send_code,
-    );
-    let sent = conn
-        .invoke(&functions::InvokeWithLayer::new(auth_api::LAYER, init))
-        .await
-        .map_err(|e| format!("auth.sendCode: {e}"))?;
-    let enums::auth::SentCode::SentCode(sent) = sent else {
-        return Err(format!("auth.sendCode answered {sent:?}"));
-    };
-    let sign_in =
-        functions::auth::SignIn::new(phone.into(), sent.phone_code_hash).phone_code(CODE.into());
-    match conn.invoke(&sign_in).await {
-        Ok(enums::auth::Authorization::Authorization(auth)) => match auth.user {
-            enums::User::User(user) => Ok(user.id),
-            other => Err(format!("auth.signIn gave {other:?}")),
-        },
-        Ok(other) => Err(format!("auth.signIn answered {other:?}")),
-        Err(e) => Err(format!("auth.signIn: {e}")),
-    }
 }
 
 #[derive(Default)]
@@ -194,7 +143,7 @@ async fn phase(
                     },
                 };
                 let logging_in = Instant::now();
-                match log_in(&conn, &phone).await {
+                match project_tests::raw_login::log_in(&conn, &phone, CODE, "load example").await {
                     Ok(_) => {
                         let us = logging_in.elapsed().as_micros() as u64;
                         counters.login_us.fetch_add(us, Ordering::Relaxed);

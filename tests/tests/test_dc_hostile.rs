@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use auth_api::{enums, functions, types};
+use auth_api::{enums, functions};
 use mtproto_net::{Backoff, ConnectConfig, Connection, InvokeError};
 use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
@@ -45,9 +45,6 @@ const MAX_PEAK_GROWTH_KIB: u64 = 256 * 1024;
 /// The fixed login code.
 const CODE: &str = "12345";
 const GOOD_PHONE: &str = "+9996620001";
-/// A valid-looking application id and hash (the backend only checks they are set).
-const API_ID: i32 = 611_335;
-const API_HASH: &str = "d524b414d21f4d37f08684c1df41ac9c";
 /// Transport error -404 as an intermediate frame: what a packet under an unknown key gets.
 const NO_SUCH_KEY_FRAME: [u8; 8] = [4, 0, 0, 0, 0x6c, 0xfe, 0xff, 0xff];
 
@@ -123,59 +120,6 @@ fn client_config(addr: SocketAddr) -> ConnectConfig {
         max_attempts: Some(3),
     };
     config
-}
-
-fn code_settings() -> enums::CodeSettings {
-    types::CodeSettings {
-        allow_flashcall: false,
-        current_number: false,
-        allow_app_hash: false,
-        allow_missed_call: false,
-        allow_firebase: false,
-        unknown_number: false,
-        logout_tokens: None,
-        token: None,
-        app_sandbox: None,
-    }
-    .into()
-}
-
-/// `auth.sendCode` (inside `invokeWithLayer` + `initConnection`, as a first call is) and
-/// `auth.signIn` with the fixed code: the user id the server logged the key in as.
-async fn log_in(conn: &Connection, phone: &str) -> Result<i64, String> {
-    let send_code = functions::auth::SendCode {
-        phone_number: phone.into(),
-        api_id: API_ID,
-        api_hash: API_HASH.into(),
-        settings: code_settings(),
-    };
-    let init = functions::InitConnection::new(
-        API_ID,
-        "hostile test".into(),
-        "Linux".into(),
-        "1.0".into(),
-        "en".into(),
-        String::new(),
-        "en".into(),
-        send_code,
-    );
-    let sent = conn
-        .invoke(&functions::InvokeWithLayer::new(auth_api::LAYER, init))
-        .await
-        .map_err(|e| format!("auth.sendCode: {e}"))?;
-    let enums::auth::SentCode::SentCode(sent) = sent else {
-        return Err(format!("auth.sendCode answered {sent:?}"));
-    };
-    let sign_in =
-        functions::auth::SignIn::new(phone.into(), sent.phone_code_hash).phone_code(CODE.into());
-    match conn.invoke(&sign_in).await {
-        Ok(enums::auth::Authorization::Authorization(auth)) => match auth.user {
-            enums::User::User(user) => Ok(user.id),
-            other => Err(format!("auth.signIn gave {other:?}")),
-        },
-        Ok(other) => Err(format!("auth.signIn answered {other:?}")),
-        Err(e) => Err(format!("auth.signIn: {e}")),
-    }
 }
 
 /// The hostile inputs, one per kind in turn.
@@ -513,7 +457,7 @@ async fn hostile_and_idle_clients_leave_a_good_client_unharmed() {
         "good client: connected (key exchange) in {:?}",
         connecting.elapsed()
     );
-    let user_id = log_in(&conn, GOOD_PHONE)
+    let user_id = project_tests::raw_login::log_in(&conn, GOOD_PHONE, CODE, "hostile test")
         .await
         .expect("the good client logs in");
     assert_eq!(Some(user_id), dc.backend().user_id(GOOD_PHONE));
@@ -821,7 +765,9 @@ async fn max_connections_is_enforced() {
     let (conn, _events) = Connection::connect(client_config(addr))
         .await
         .expect("a client gets in once others closed");
-    let user_id = log_in(&conn, GOOD_PHONE).await.expect("log in");
+    let user_id = project_tests::raw_login::log_in(&conn, GOOD_PHONE, CODE, "hostile test")
+        .await
+        .expect("log in");
     assert_eq!(Some(user_id), dc.backend().user_id(GOOD_PHONE));
     let nearest = conn
         .invoke(&functions::help::GetNearestDc::new())
