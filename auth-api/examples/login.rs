@@ -129,7 +129,7 @@ impl Authenticator for Prompt {
 
     fn code<'a>(&'a mut self, token: &'a CodeToken, attempt: u32) -> AuthFuture<'a, String> {
         Box::pin(async move {
-            println!("code sent ({}), attempt {attempt}", token.code_type);
+            println!("code sent {}, attempt {attempt}", token.kind);
             if attempt == 1 {
                 if let Some(code) = self.code.clone() {
                     return Ok(code);

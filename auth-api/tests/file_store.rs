@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use auth_api::client::{FileStore, SessionData, SessionStore, StoreError};
+use auth_api::client::session::MAX_FUTURE_AUTH_TOKENS;
+use auth_api::client::{FileStore, FutureAuthToken, SessionData, SessionStore, StoreError};
 use mtproto_net::StoredAuth;
 
 /// A fresh directory under the target's temporary folder, removed on drop.
@@ -72,6 +73,10 @@ fn sample(seed: u8) -> SessionData {
             (4, SocketAddr::V6(v6)),
         ]),
         user_id: Some(777_000 + i64::from(seed)),
+        future_auth_tokens: vec![
+            FutureAuthToken::new(vec![seed; 32]),
+            FutureAuthToken::new(vec![seed.wrapping_add(1); 17]),
+        ],
     }
 }
 
@@ -153,11 +158,18 @@ fn layout_is_as_documented() {
     use sha2::{Digest, Sha256};
     let dir = TempDir::new("layout");
     let bytes = valid_file(&dir);
-    // Header, then home DC (5), user (9), 2 keys (4 + 2 * 276), 2 DCs (4 + 11 + 31), SHA-256.
-    let body_len = 5 + 9 + 4 + 2 * 276 + 4 + 11 + 31;
+    // Header, then home DC (5), user (9), 2 keys (4 + 2 * 276), 2 DCs (4 + 11 + 31), 2
+    // future auth tokens (4 + (4 + 32) + (4 + 17)), SHA-256.
+    let body_len = 5 + 9 + 4 + 2 * 276 + 4 + 11 + 31 + 4 + 36 + 21;
     assert_eq!(bytes.len(), 24 + body_len + 32);
     assert_eq!(&bytes[..16], b"TGLOGIN-SESSION\0");
-    assert_eq!(bytes[16..20], 1u32.to_le_bytes());
+    assert_eq!(bytes[16..20], 2u32.to_le_bytes());
+    let tokens = &bytes[24 + body_len - 61..24 + body_len];
+    assert_eq!(tokens[..4], 2u32.to_le_bytes());
+    assert_eq!(tokens[4..8], 32u32.to_le_bytes());
+    assert_eq!(tokens[8..40], [1; 32]);
+    assert_eq!(tokens[40..44], 17u32.to_le_bytes());
+    assert_eq!(tokens[44..], [2; 17]);
     assert_eq!(bytes[20..24], (body_len as u32).to_le_bytes());
     let (content, checksum) = bytes.split_at(24 + body_len);
     assert_eq!(checksum, Sha256::digest(content).as_slice());
@@ -272,19 +284,19 @@ fn newer_version_is_named() {
     let store = FileStore::new(dir.file());
     let mut bytes = valid_file(&dir);
 
-    bytes[16..20].copy_from_slice(&2u32.to_le_bytes());
+    bytes[16..20].copy_from_slice(&3u32.to_le_bytes());
     let why = refused(&dir, &store, &bytes);
-    assert_eq!(why, "format version 2 is newer than this program's 1");
+    assert_eq!(why, "format version 3 is newer than this program's 2");
 
     // A newer version may be any length: a short one is still named by its version.
     let why = refused(&dir, &store, &bytes[..20]);
-    assert_eq!(why, "format version 2 is newer than this program's 1");
+    assert_eq!(why, "format version 3 is newer than this program's 2");
 
     bytes[16..20].copy_from_slice(&0u32.to_le_bytes());
     let why = refused(&dir, &store, &bytes);
     assert_eq!(
         why,
-        "unknown format version 0 (this program reads version 1)"
+        "unknown format version 0 (this program reads versions 1 to 2)"
     );
 }
 
@@ -365,4 +377,82 @@ fn store_is_send_sync_and_debug_shows_no_key() {
         );
     }
     assert!(!debug.contains("auth_key"), "{debug}");
+}
+
+/// A version-1 file (written before future auth tokens existed) for `data`: the version-2
+/// layout without the token list.
+fn version_1_file(data: &SessionData) -> Vec<u8> {
+    use sha2::{Digest, Sha256};
+    let mut body = Vec::new();
+    body.push(u8::from(data.home_dc.is_some()));
+    body.extend_from_slice(&data.home_dc.unwrap_or(0).to_le_bytes());
+    body.push(u8::from(data.user_id.is_some()));
+    body.extend_from_slice(&data.user_id.unwrap_or(0).to_le_bytes());
+    body.extend_from_slice(&(data.keys.len() as u32).to_le_bytes());
+    for (dc, auth) in &data.keys {
+        body.extend_from_slice(&dc.to_le_bytes());
+        body.extend_from_slice(auth.auth_key.as_bytes());
+        body.extend_from_slice(&auth.salt.to_le_bytes());
+        body.extend_from_slice(&auth.time_offset.to_le_bytes());
+    }
+    body.extend_from_slice(&(data.dcs.len() as u32).to_le_bytes());
+    for (dc, addr) in &data.dcs {
+        body.extend_from_slice(&dc.to_le_bytes());
+        let SocketAddr::V4(addr) = addr else {
+            panic!("the version-1 sample uses IPv4 only")
+        };
+        body.push(4);
+        body.extend_from_slice(&addr.ip().octets());
+        body.extend_from_slice(&addr.port().to_le_bytes());
+    }
+    let mut file = b"TGLOGIN-SESSION\0".to_vec();
+    file.extend_from_slice(&1u32.to_le_bytes());
+    file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    file.extend_from_slice(&body);
+    let checksum = Sha256::digest(&file);
+    file.extend_from_slice(&checksum);
+    file
+}
+
+#[test]
+fn a_version_1_file_is_read_and_rewritten_as_version_2() {
+    let dir = TempDir::new("v1");
+    let store = FileStore::new(dir.file());
+    let mut data = sample(5);
+    data.dcs.remove(&4);
+    data.future_auth_tokens.clear();
+    fs::write(store.path(), version_1_file(&data)).unwrap();
+    assert_eq!(store.load().unwrap(), Some(data.clone()));
+
+    // Saving writes version 2, tokens included.
+    data.remember_future_auth_token(FutureAuthToken::new(vec![9; 32]));
+    store.save(&data).unwrap();
+    let bytes = fs::read(store.path()).unwrap();
+    assert_eq!(bytes[16..20], 2u32.to_le_bytes());
+    assert_eq!(store.load().unwrap(), Some(data));
+}
+
+#[test]
+fn future_auth_tokens_round_trip_newest_first_and_capped() {
+    let dir = TempDir::new("tokens");
+    let store = FileStore::new(dir.file());
+    let mut data = sample(2);
+    data.future_auth_tokens.clear();
+    for i in 0..(MAX_FUTURE_AUTH_TOKENS as u8 + 5) {
+        data.remember_future_auth_token(FutureAuthToken::new(vec![i; 24]));
+    }
+    // Remembering the same token again moves it to the front, once.
+    data.remember_future_auth_token(FutureAuthToken::new(vec![10; 24]));
+    assert_eq!(data.future_auth_tokens.len(), MAX_FUTURE_AUTH_TOKENS);
+    assert_eq!(data.future_auth_tokens[0].as_bytes(), [10; 24]);
+    assert_eq!(data.future_auth_tokens[1].as_bytes(), [24; 24]);
+    store.save(&data).unwrap();
+    assert_eq!(store.load().unwrap(), Some(data.clone()));
+    // The file holds no token as shown by Debug, and Debug shows none of their bytes.
+    let shown = format!("{data:?}");
+    assert!(
+        shown.contains("FutureAuthToken(24 bytes, redacted)"),
+        "{shown}"
+    );
+    assert!(!shown.contains("[10, 10"), "{shown}");
 }

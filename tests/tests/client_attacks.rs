@@ -33,7 +33,12 @@ async fn setup(knobs: impl FnOnce(&mut test_dc::server::Knobs)) -> (TestDc, Clie
 async fn attacked(attack: SessionAttack, names: &[&str]) {
     bounded(async {
         let (dc, client) = setup(|_| {}).await;
-        let token = client.send_code("+9996611111").await.unwrap();
+        let token = client
+            .send_code("+9996611111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         let SignIn::SignedIn(user) = client.sign_in(&token, "24680").await.unwrap() else {
             panic!("not signed in")
         };
@@ -125,7 +130,12 @@ async fn handshake_attacked(set: fn(&mut test_dc::server::Knobs), names: &[&str]
         assert!(client.session().await.keys.is_empty(), "no key was kept");
 
         dc.server(1).update_knobs(|k| k.quirks = Default::default());
-        let token = client.send_code("+9996611111").await.unwrap();
+        let token = client
+            .send_code("+9996611111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         assert!(matches!(
             client.sign_in(&token, "24680").await.unwrap(),
             SignIn::SignedIn(_)

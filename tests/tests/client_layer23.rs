@@ -167,7 +167,12 @@ async fn reset_export_and_import_at_layer_230() {
     bounded(async {
         let dc = start().await;
         let login = |c: Client| async move {
-            let token = c.send_code("+9996621111").await.unwrap();
+            let token = c
+                .send_code("+9996621111")
+                .await
+                .unwrap()
+                .into_code()
+                .unwrap();
             match c.sign_in(&token, CODE).await.unwrap() {
                 SignIn::SignedIn(user) => (c, user.id),
                 other => panic!("{other:?}"),

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use auth_api::client::{Client, ClientConfig, ClientError, MemoryStore, SessionStore, SignIn};
+use auth_api::client::{
+    Client, ClientConfig, ClientError, CodeKind, MemoryStore, SessionStore, SignIn,
+};
 use project_tests::script::bounded;
 use std::sync::Arc;
 use test_dc::{Account, AuthConfig, TestDc};
@@ -43,8 +45,13 @@ async fn a_registered_number_signs_in_and_the_session_outlives_the_client() {
         .await;
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
         let client = Client::new(config(&dc, 2, store.clone())).unwrap();
-        let token = client.send_code("+999 66 2 1111").await.unwrap();
-        assert_eq!(token.code_type, "app");
+        let token = client
+            .send_code("+999 66 2 1111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
+        assert_eq!(token.kind, CodeKind::App { length: 5 });
         let wrong = client.sign_in(&token, "00000").await.unwrap_err();
         assert_eq!(wrong.rpc_name(), Some("PHONE_CODE_INVALID"));
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
@@ -87,7 +94,12 @@ async fn sign_up_and_two_factor_flows() {
         )
         .await;
         let newcomer = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
-        let token = newcomer.send_code("+9996627777").await.unwrap();
+        let token = newcomer
+            .send_code("+9996627777")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         assert!(matches!(
             newcomer.sign_in(&token, CODE).await.unwrap(),
             SignIn::SignUpRequired { .. }
@@ -100,7 +112,12 @@ async fn sign_up_and_two_factor_flows() {
         );
 
         let grace = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
-        let token = grace.send_code("+9996622222").await.unwrap();
+        let token = grace
+            .send_code("+9996622222")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         let SignIn::PasswordRequired(password) = grace.sign_in(&token, CODE).await.unwrap() else {
             panic!("no password asked")
         };
@@ -124,7 +141,12 @@ async fn phone_migrate_moves_the_home_dc_and_the_session_records_it() {
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
         // Starts on DC 1; the number lives on DC 2.
         let client = Client::new(config(&dc, 1, store.clone())).unwrap();
-        let token = client.send_code("+9996621111").await.unwrap();
+        let token = client
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         assert_eq!(client.home_dc().await, 2);
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
             panic!("not signed in")
@@ -160,7 +182,12 @@ async fn short_flood_waits_are_slept_through_and_long_ones_returned() {
         };
         let dc = start(vec![Account::new("+9996621111")], auth).await;
         let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
-        let token = client.send_code("+9996621111").await.unwrap();
+        let token = client
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         let first = client.sign_in(&token, "00000").await.unwrap_err();
         assert_eq!(first.rpc_name(), Some("PHONE_CODE_INVALID"));
         // The second wrong code gets FLOOD_WAIT_2: the client sleeps 2 s and asks again,
@@ -181,7 +208,12 @@ async fn short_flood_waits_are_slept_through_and_long_ones_returned() {
         let mut strict = config(&dc, 2, Arc::new(MemoryStore::new()));
         strict.flood_sleep_threshold = Duration::from_secs(1);
         let strict = Client::new(strict).unwrap();
-        let token = strict.send_code("+9996621111").await.unwrap();
+        let token = strict
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         strict.sign_in(&token, "00000").await.unwrap_err();
         let error = strict.sign_in(&token, "00000").await.unwrap_err();
         assert!(
@@ -198,7 +230,12 @@ async fn network_migrate_after_login_carries_the_login_to_the_new_dc() {
         let dc = start(vec![Account::new("+9996621111")], AuthConfig::default()).await;
         let store: Arc<dyn SessionStore> = Arc::new(MemoryStore::new());
         let client = Client::new(config(&dc, 2, store.clone())).unwrap();
-        let token = client.send_code("+9996621111").await.unwrap();
+        let token = client
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
             panic!("not signed in")
         };
@@ -223,7 +260,12 @@ async fn user_migrate_before_login_moves_the_login_attempt() {
         dc.server(2).update_knobs(|k| {
             k.fail_next_call = Some(mtproto_net::RpcError::new(303, "USER_MIGRATE_3".into()))
         });
-        let token = client.send_code("+9996631111").await.unwrap();
+        let token = client
+            .send_code("+9996631111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         assert_eq!(client.home_dc().await, 3);
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
             panic!("not signed in")
@@ -244,7 +286,7 @@ async fn two_hundred_clients_log_in_at_once() {
         for phone in phones.clone() {
             let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
             tasks.spawn(async move {
-                let token = client.send_code(&phone).await?;
+                let token = client.send_code(&phone).await?.into_code()?;
                 match client.sign_in(&token, CODE).await? {
                     SignIn::SignedIn(user) => Ok::<_, ClientError>((phone, user.id)),
                     other => panic!("{other:?}"),
@@ -274,7 +316,12 @@ async fn a_session_file_signs_in_a_new_client_without_a_key_exchange() {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("session.bin");
         let client = Client::new(config(&dc, 1, Arc::new(FileStore::new(path.clone())))).unwrap();
-        let token = client.send_code("+9996621111").await.unwrap();
+        let token = client
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {
             panic!("not signed in")
         };
@@ -314,7 +361,12 @@ async fn a_migration_to_an_unknown_dc_learns_it_from_help_get_config() {
         let mut only_2 = config(&dc, 2, Arc::new(MemoryStore::new()));
         only_2.dcs = [(2, dc.addr(2))].into_iter().collect();
         let client = Client::new(only_2).unwrap();
-        let token = client.send_code("+9996631111").await.unwrap();
+        let token = client
+            .send_code("+9996631111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
         assert_eq!(client.home_dc().await, 3);
         assert_eq!(client.session().await.dcs, dc.dcs().into_iter().collect());
         let SignIn::SignedIn(user) = client.sign_in(&token, CODE).await.unwrap() else {

@@ -51,6 +51,8 @@ pub const BINDINGS: &[Binding] = &[
             "help.getConfig",
             "help.getNearestDc",
             "account.getPassword",
+            "account.sendVerifyEmailCode",
+            "account.verifyEmail",
             "updates.getState",
             "users.getUsers",
         ]),

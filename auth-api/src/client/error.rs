@@ -48,6 +48,12 @@ pub enum ClientError {
     /// The password check could not be computed (bad SRP parameters from the server).
     #[error("password check: {0}")]
     Srp(#[from] mtproto_crypto::SrpError),
+    /// The number's login code costs a payment first (`auth.sentCodePaymentRequired`).
+    #[error("the login code costs a payment first ({} {} for {})", .0.amount, .0.currency, .0.store_product)]
+    PaymentRequired(Box<super::PaymentRequired>),
+    /// The [`super::Authenticator`] cannot supply what the login needs next (it names it).
+    #[error("the authenticator cannot supply {0}")]
+    NotProvided(&'static str),
     /// Migrations or flood waits kept coming: the call gave up after this many attempts.
     #[error("gave up after {0} attempts (migrations or flood waits)")]
     TooManyRetries(u32),

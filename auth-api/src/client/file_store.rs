@@ -1,13 +1,13 @@
 //! [`FileStore`]: a [`SessionStore`] that keeps the session in one file, replaced atomically.
 //!
-//! # Format (version 1)
+//! # Format (version 2; version 1 files are still read)
 //!
 //! A binary file; every integer is little-endian.
 //!
 //! | offset     | size | content                                                      |
 //! |------------|------|--------------------------------------------------------------|
 //! | 0          | 16   | magic: `TGLOGIN-SESSION` followed by one zero byte           |
-//! | 16         | 4    | format version, `u32` (this program writes and reads `1`)    |
+//! | 16         | 4    | format version, `u32` (this program writes `2`, reads 1, 2) |
 //! | 20         | 4    | body length `n`, `u32`                                       |
 //! | 24         | `n`  | body (below)                                                 |
 //! | 24 + `n`   | 32   | SHA-256 of bytes `0 .. 24 + n` (magic, version, length, body) |
@@ -19,7 +19,9 @@
 //!   `i64` salt, `i64` time offset;
 //! - DC table: `u32` count, then per DC in ascending order: `i32` DC id, `u8` family, then
 //!   for family 4: 4 address bytes and a `u16` port; for family 6: 16 address bytes, a `u16`
-//!   port, `u32` flow info and `u32` scope id.
+//!   port, `u32` flow info and `u32` scope id;
+//! - (version 2 only) future auth tokens, newest first: `u32` count, then per token a `u32`
+//!   length and its bytes (a token is at most 1024 bytes, at most 20 tokens).
 //!
 //! A reader checks the magic first, then the version (a newer version may lay out the rest
 //! differently), then the length, then the checksum, and only then parses the body.
@@ -37,7 +39,8 @@
 //! - Concurrent saves (threads or processes) each write their own temporary file; the last
 //!   rename wins. The check of the existing file and the rename are not one atomic step: a
 //!   foreign file written between the two by another program can still be replaced.
-//! - Key bytes are never logged or shown by `Debug`; buffers that held them are zeroized.
+//! - Key and token bytes are never logged or shown by `Debug`; buffers that held them are
+//!   zeroized.
 
 use std::collections::BTreeMap;
 use std::ffi::OsString;
@@ -50,12 +53,16 @@ use mtproto_net::StoredAuth;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use super::session::{SessionData, SessionStore, StoreError};
+use super::session::{FutureAuthToken, SessionData, SessionStore, StoreError};
 
 /// The 16 bytes every session file starts with.
 const MAGIC: &[u8; 16] = b"TGLOGIN-SESSION\0";
 /// The format version this program writes, and the newest it reads.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The oldest format version this program reads (it has no future auth tokens).
+const OLDEST_VERSION: u32 = 1;
+/// The longest future auth token a file may hold.
+const MAX_TOKEN_LEN: usize = 1024;
 /// Magic, version and body length.
 const HEADER_LEN: usize = 24;
 /// The SHA-256 at the end.
@@ -250,7 +257,22 @@ fn encode(data: &SessionData) -> io::Result<Zeroizing<Vec<u8>>> {
             SocketAddr::V6(_) => 4 + 1 + 16 + 2 + 4 + 4,
         })
         .sum();
-    let body_len = (1 + 4) + (1 + 8) + 4 + data.keys.len() * (4 + KEY_LEN + 8 + 8) + 4 + dcs_len;
+    let tokens = &data.future_auth_tokens[..data
+        .future_auth_tokens
+        .len()
+        .min(super::session::MAX_FUTURE_AUTH_TOKENS)];
+    if tokens.iter().any(|t| t.as_bytes().len() > MAX_TOKEN_LEN) {
+        return Err(too_large("bytes in a future auth token"));
+    }
+    let tokens_len: usize = tokens.iter().map(|t| 4 + t.as_bytes().len()).sum();
+    let body_len = (1 + 4)
+        + (1 + 8)
+        + 4
+        + data.keys.len() * (4 + KEY_LEN + 8 + 8)
+        + 4
+        + dcs_len
+        + 4
+        + tokens_len;
     let body_len_u32 = u32::try_from(body_len).map_err(|_| too_large("entries"))?;
     let key_count = u32::try_from(data.keys.len()).map_err(|_| too_large("keys"))?;
     let dc_count = u32::try_from(data.dcs.len()).map_err(|_| too_large("DCs"))?;
@@ -292,6 +314,11 @@ fn encode(data: &SessionData) -> io::Result<Zeroizing<Vec<u8>>> {
             }
         }
     }
+    out.extend_from_slice(&(tokens.len() as u32).to_le_bytes());
+    for token in tokens {
+        out.extend_from_slice(&(token.as_bytes().len() as u32).to_le_bytes());
+        out.extend_from_slice(token.as_bytes());
+    }
     debug_assert_eq!(out.len(), HEADER_LEN + body_len);
 
     let checksum = Sha256::digest(&out[..]);
@@ -321,9 +348,9 @@ fn decode(bytes: &[u8]) -> Result<SessionData, String> {
             "format version {version} is newer than this program's {VERSION}"
         ));
     }
-    if version != VERSION {
+    if version < OLDEST_VERSION {
         return Err(format!(
-            "unknown format version {version} (this program reads version {VERSION})"
+            "unknown format version {version} (this program reads versions {OLDEST_VERSION} to {VERSION})"
         ));
     }
 
@@ -356,9 +383,9 @@ fn decode(bytes: &[u8]) -> Result<SessionData, String> {
         bytes: &content[HEADER_LEN..],
         pos: 0,
     };
-    let data = body.session()?;
+    let data = body.session(version)?;
     if body.pos != body.bytes.len() {
-        return Err(body.malformed("unexpected bytes after the DC table"));
+        return Err(body.malformed("unexpected bytes after the session"));
     }
     Ok(data)
 }
@@ -425,7 +452,7 @@ impl<'a> Body<'a> {
         }
     }
 
-    fn session(&mut self) -> Result<SessionData, String> {
+    fn session(&mut self, version: u32) -> Result<SessionData, String> {
         let has_home = self.present("home DC")?;
         let home_dc = self.i32()?;
         let has_user = self.present("user id")?;
@@ -466,11 +493,27 @@ impl<'a> Body<'a> {
             }
         }
 
+        let mut future_auth_tokens = Vec::new();
+        if version >= 2 {
+            let count = self.u32()? as usize;
+            if count > super::session::MAX_FUTURE_AUTH_TOKENS {
+                return Err(self.malformed(&format!("{count} future auth tokens")));
+            }
+            for _ in 0..count {
+                let len = self.u32()? as usize;
+                if len > MAX_TOKEN_LEN {
+                    return Err(self.malformed(&format!("a {len}-byte future auth token")));
+                }
+                future_auth_tokens.push(FutureAuthToken::new(self.take(len)?.to_vec()));
+            }
+        }
+
         Ok(SessionData {
             home_dc: has_home.then_some(home_dc),
             keys,
             dcs,
             user_id: has_user.then_some(user_id),
+            future_auth_tokens,
         })
     }
 }

@@ -8,7 +8,7 @@
 //! # async fn demo(addr: std::net::SocketAddr, key: mtproto_crypto::RsaPublicKey) -> Result<(), auth_api::client::ClientError> {
 //! use auth_api::client::{Client, ClientConfig, SignIn};
 //! let client = Client::new(ClientConfig::new(611335, "api-hash", [(2, addr)], 2, vec![key]))?;
-//! let token = client.send_code("+999 66 2 1234").await?;
+//! let token = client.send_code("+999 66 2 1234").await?.into_code()?;
 //! match client.sign_in(&token, "12345").await? {
 //!     SignIn::SignedIn(user) => println!("signed in: user_id={}", user.id),
 //!     SignIn::SignUpRequired { .. } => { client.sign_up(&token, "First", "Last").await?; }
@@ -31,20 +31,25 @@ use tokio::sync::Mutex;
 
 use crate::{enums, functions, types};
 
+mod code;
 mod error;
 mod file_store;
 mod flow;
 mod layer23;
+mod qr;
 pub mod session;
 
+pub use code::{CodeKind, CodeToken, EmailCodeSent, NextCodeKind, PaymentRequired, SentCode};
 pub use error::ClientError;
 pub use file_store::FileStore;
 pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
 pub use layer23::Layer23;
-pub use session::{MemoryStore, SessionData, SessionStore, StoreError};
+pub use session::{FutureAuthToken, MemoryStore, SessionData, SessionStore, StoreError};
 
 /// Migrations and flood waits one call follows before giving up.
 const MAX_ATTEMPTS: u32 = 5;
+/// Updates kept for a slow [`Client::updates`] receiver before it lags.
+const UPDATE_BUFFER: usize = 256;
 
 /// How a [`Client`] connects and introduces itself.
 #[derive(Clone)]
@@ -170,22 +175,24 @@ impl ClientConfig {
     }
 }
 
-/// A sent login code: what `sign_in`, `resend_code` and `cancel_code` need.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CodeToken {
-    /// The number, as given.
-    pub phone: String,
-    /// The server's `phone_code_hash`.
-    pub phone_code_hash: String,
-    /// How the code was sent (`app`, `sms`, `call`, ...).
-    pub code_type: String,
-}
-
 /// A pending 2FA check: what `check_password` needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PasswordToken {
     /// The password hint, if the account has one.
     pub hint: Option<String>,
+    /// Whether a recovery e-mail is set, so a forgotten password can be recovered
+    /// ([`Client::request_password_recovery`]).
+    pub has_recovery: bool,
+}
+
+/// A server message that answers no request (an update), as its TL bytes, with the DC it
+/// came from.
+#[derive(Clone, Debug)]
+pub struct RawUpdate {
+    /// The DC whose connection carried it.
+    pub dc: i32,
+    /// The TL body (`updates`, `updateShort`, ...).
+    pub body: Vec<u8>,
 }
 
 /// How `sign_in` ended.
@@ -211,6 +218,7 @@ pub struct Client {
 struct Inner {
     config: ClientConfig,
     state: Mutex<State>,
+    updates: tokio::sync::broadcast::Sender<RawUpdate>,
 }
 
 struct State {
@@ -246,8 +254,15 @@ impl Client {
                     session,
                     conns: HashMap::new(),
                 }),
+                updates: tokio::sync::broadcast::channel(UPDATE_BUFFER).0,
             }),
         })
+    }
+
+    /// The updates every connection of this client receives from now on (a receiver that
+    /// falls more than 256 behind skips the oldest).
+    pub fn updates(&self) -> tokio::sync::broadcast::Receiver<RawUpdate> {
+        self.inner.updates.subscribe()
     }
 
     /// A copy of the session as it is now.
@@ -292,10 +307,19 @@ impl Client {
         let (conn, mut events) = Connection::connect(net)
             .await
             .map_err(|source| ClientError::connect(dc, source))?;
-        // Events are logged; answers reach their `invoke` without them.
+        // Updates go to `Client::updates`; other events are logged (answers reach their
+        // `invoke` without them).
+        let updates = self.inner.updates.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
-                tracing::debug!(dc, ?event, "client: connection event");
+                match event {
+                    mtproto_net::NetEvent::Update { body } => {
+                        tracing::debug!(dc, len = body.len(), "client: update");
+                        // No receiver is fine: nobody is waiting for updates.
+                        let _ = updates.send(RawUpdate { dc, body });
+                    }
+                    event => tracing::debug!(dc, ?event, "client: connection event"),
+                }
             }
         });
         state.session.keys.insert(dc, conn.auth());
@@ -453,6 +477,53 @@ impl Client {
         Ok(())
     }
 
+    /// Records a login from its `auth.authorization` (user, home DC, future auth token).
+    async fn authorized(
+        &self,
+        authorization: types::auth::Authorization,
+    ) -> Result<Box<types::User>, ClientError> {
+        if let Some(token) = authorization.future_auth_token {
+            self.inner
+                .state
+                .lock()
+                .await
+                .session
+                .remember_future_auth_token(FutureAuthToken::new(token));
+        }
+        self.signed_in(user_of(authorization.user)?).await
+    }
+
+    /// What an `auth.Authorization` answer means: signed in, or sign-up required.
+    async fn sign_in_outcome(
+        &self,
+        answer: enums::auth::Authorization,
+    ) -> Result<SignIn, ClientError> {
+        match answer {
+            enums::auth::Authorization::Authorization(a) => {
+                Ok(SignIn::SignedIn(self.authorized(a).await?))
+            }
+            enums::auth::Authorization::SignUpRequired(s) => Ok(SignIn::SignUpRequired {
+                terms: s.terms_of_service.map(|t| match t {
+                    enums::help::TermsOfService::TermsOfService(t) => t.text,
+                }),
+            }),
+        }
+    }
+
+    /// The user an `auth.Authorization` signs in (anything else is unexpected after `call`).
+    async fn expect_authorized(
+        &self,
+        call: &str,
+        answer: enums::auth::Authorization,
+    ) -> Result<Box<types::User>, ClientError> {
+        match answer {
+            enums::auth::Authorization::Authorization(a) => self.authorized(a).await,
+            other => Err(ClientError::Unexpected(format!(
+                "{call} answered {other:?}"
+            ))),
+        }
+    }
+
     async fn signed_in(&self, user: types::User) -> Result<Box<types::User>, ClientError> {
         let mut state = self.inner.state.lock().await;
         let dc = state
@@ -465,23 +536,117 @@ impl Client {
         Ok(Box::new(user))
     }
 
-    /// Asks for a login code (`auth.sendCode`).
-    pub async fn send_code(&self, phone: &str) -> Result<CodeToken, ClientError> {
+    /// Asks for a login code (`auth.sendCode`), offering the session's future auth tokens
+    /// (`codeSettings.logout_tokens`): the answer is a code, a login at once
+    /// (`auth.sentCodeSuccess`), or a payment required.
+    pub async fn send_code(&self, phone: &str) -> Result<SentCode, ClientError> {
         let config = &self.inner.config;
+        let tokens: Vec<Vec<u8>> = self
+            .session()
+            .await
+            .future_auth_tokens
+            .iter()
+            .map(|t| t.as_bytes().to_vec())
+            .collect();
+        let settings = types::CodeSettings {
+            logout_tokens: (!tokens.is_empty()).then_some(tokens),
+            ..Default::default()
+        };
         let request = functions::auth::SendCode::new(
             phone.into(),
             config.api_id,
             config.api_hash.clone(),
-            types::CodeSettings::default().into(),
+            settings.into(),
         );
-        code_token(phone, self.invoke(&request).await?)
+        let answer = self.invoke(&request).await?;
+        self.sent_code(phone, answer).await
     }
 
-    /// Asks for the code again (`auth.resendCode`).
-    pub async fn resend_code(&self, token: &CodeToken) -> Result<CodeToken, ClientError> {
+    /// Asks for the code again (`auth.resendCode`); it comes the way
+    /// [`CodeToken::next`] said.
+    pub async fn resend_code(&self, token: &CodeToken) -> Result<SentCode, ClientError> {
         let request =
             functions::auth::ResendCode::new(token.phone.clone(), token.phone_code_hash.clone());
-        code_token(&token.phone, self.invoke(&request).await?)
+        let answer = self.invoke(&request).await?;
+        self.sent_code(&token.phone, answer).await
+    }
+
+    /// Sends a verification code to `email`, the login e-mail an account must set up
+    /// ([`CodeKind::SetUpEmailRequired`]; `account.sendVerifyEmailCode` with
+    /// `emailVerifyPurposeLoginSetup`).
+    pub async fn send_login_email_code(
+        &self,
+        token: &CodeToken,
+        email: &str,
+    ) -> Result<EmailCodeSent, ClientError> {
+        let request =
+            functions::account::SendVerifyEmailCode::new(login_setup(token), email.into());
+        let enums::account::SentEmailCode::SentEmailCode(sent) = self.invoke(&request).await?;
+        Ok(EmailCodeSent {
+            pattern: sent.email_pattern,
+            length: sent.length,
+        })
+    }
+
+    /// Verifies the login e-mail with the code sent to it (`account.verifyEmail`): the
+    /// answer is the login code the server then sends (to that e-mail, typically).
+    pub async fn verify_login_email(
+        &self,
+        token: &CodeToken,
+        email_code: &str,
+    ) -> Result<SentCode, ClientError> {
+        let request = functions::account::VerifyEmail::new(
+            login_setup(token),
+            types::EmailVerificationCode {
+                code: email_code.into(),
+            }
+            .into(),
+        );
+        match self.invoke(&request).await? {
+            enums::account::EmailVerified::Login(login) => {
+                self.sent_code(&token.phone, login.sent_code).await
+            }
+            other => Err(ClientError::Unexpected(format!(
+                "verifyEmail for a login answered {other:?}"
+            ))),
+        }
+    }
+
+    /// Types an `auth.SentCode` answer (a login at once is recorded).
+    async fn sent_code(
+        &self,
+        phone: &str,
+        sent: enums::auth::SentCode,
+    ) -> Result<SentCode, ClientError> {
+        Ok(match sent {
+            enums::auth::SentCode::SentCode(sent) => SentCode::Code(CodeToken {
+                phone: phone.into(),
+                phone_code_hash: sent.phone_code_hash,
+                kind: sent.r#type.into(),
+                next: sent.next_type.map(Into::into),
+                timeout: sent
+                    .timeout
+                    .map(|s| Duration::from_secs(u64::try_from(s).unwrap_or(0))),
+            }),
+            enums::auth::SentCode::Success(success) => {
+                let user = self
+                    .expect_authorized("sendCode (success)", success.authorization)
+                    .await?;
+                SentCode::SignedIn(user)
+            }
+            enums::auth::SentCode::PaymentRequired(p) => {
+                SentCode::PaymentRequired(PaymentRequired {
+                    phone: phone.into(),
+                    phone_code_hash: p.phone_code_hash,
+                    store_product: p.store_product,
+                    support_email_address: p.support_email_address,
+                    support_email_subject: p.support_email_subject,
+                    premium_days: p.premium_days,
+                    currency: p.currency,
+                    amount: p.amount,
+                })
+            }
+        })
     }
 
     /// Cancels the code (`auth.cancelCode`).
@@ -491,27 +656,107 @@ impl Client {
         self.invoke(&request).await.map(|_| ())
     }
 
-    /// Signs in with the code (`auth.signIn`).
+    /// Signs in with the code (`auth.signIn`; an e-mailed code goes as an
+    /// `emailVerificationCode`).
     pub async fn sign_in(&self, token: &CodeToken, code: &str) -> Result<SignIn, ClientError> {
         let request =
-            functions::auth::SignIn::new(token.phone.clone(), token.phone_code_hash.clone())
-                .phone_code(code.into());
+            functions::auth::SignIn::new(token.phone.clone(), token.phone_code_hash.clone());
+        let request = if token.kind.is_email() {
+            request.email_verification(types::EmailVerificationCode { code: code.into() }.into())
+        } else {
+            request.phone_code(code.into())
+        };
         match self.invoke(&request).await {
-            Ok(enums::auth::Authorization::Authorization(a)) => {
-                Ok(SignIn::SignedIn(self.signed_in(user_of(a.user)?).await?))
-            }
-            Ok(enums::auth::Authorization::SignUpRequired(s)) => Ok(SignIn::SignUpRequired {
-                terms: s.terms_of_service.map(|t| match t {
-                    enums::help::TermsOfService::TermsOfService(t) => t.text,
-                }),
-            }),
+            Ok(answer) => self.sign_in_outcome(answer).await,
             Err(e) if e.rpc_name() == Some("SESSION_PASSWORD_NEEDED") => {
-                let enums::account::Password::Password(info) =
-                    self.invoke(&functions::account::GetPassword {}).await?;
-                Ok(SignIn::PasswordRequired(PasswordToken { hint: info.hint }))
+                Ok(SignIn::PasswordRequired(self.password_token().await?))
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// What the pending 2FA check needs to show (`account.getPassword`).
+    async fn password_token(&self) -> Result<PasswordToken, ClientError> {
+        let enums::account::Password::Password(info) =
+            self.invoke(&functions::account::GetPassword {}).await?;
+        Ok(PasswordToken {
+            hint: info.hint,
+            has_recovery: info.has_recovery,
+        })
+    }
+
+    /// Sends a recovery code to the account's recovery e-mail for a forgotten 2FA
+    /// password (`auth.requestPasswordRecovery`); returns the address, partly hidden.
+    pub async fn request_password_recovery(&self) -> Result<String, ClientError> {
+        let enums::auth::PasswordRecovery::PasswordRecovery(recovery) = self
+            .invoke(&functions::auth::RequestPasswordRecovery {})
+            .await?;
+        Ok(recovery.email_pattern)
+    }
+
+    /// Whether `code` is the recovery code (`auth.checkRecoveryPassword`): a wrong one is
+    /// `Ok(false)`.
+    pub async fn check_recovery_code(&self, code: &str) -> Result<bool, ClientError> {
+        match self
+            .invoke(&functions::auth::CheckRecoveryPassword::new(code.into()))
+            .await
+        {
+            Ok(ok) => Ok(ok),
+            Err(e) if e.rpc_name() == Some("PASSWORD_RECOVERY_EXPIRED") => Err(e),
+            Err(e) if e.rpc_name() == Some("CODE_INVALID") => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Signs in with the recovery code (`auth.recoverPassword`): the password is removed,
+    /// or replaced by `new_password` (its SRP verifier computed here, with the server's
+    /// `new_algo` and fresh salt).
+    pub async fn recover_password(
+        &self,
+        code: &str,
+        new_password: Option<&str>,
+    ) -> Result<Box<types::User>, ClientError> {
+        let mut request = functions::auth::RecoverPassword::new(code.into());
+        if let Some(password) = new_password {
+            request = request.new_settings(self.new_password_settings(password).await?.into());
+        }
+        let answer = self.invoke(&request).await?;
+        self.expect_authorized("recoverPassword", answer).await
+    }
+
+    /// `account.passwordInputSettings` for a new password: the server's `new_algo` with 32
+    /// random bytes appended to `salt1`, and the SRP verifier.
+    async fn new_password_settings(
+        &self,
+        password: &str,
+    ) -> Result<types::account::PasswordInputSettings, ClientError> {
+        let enums::account::Password::Password(info) =
+            self.invoke(&functions::account::GetPassword {}).await?;
+        let enums::PasswordKdfAlgo::Sha256sha256pbkdf2hmacsha512iter100000Sha256ModPow(mut algo) =
+            info.new_algo
+        else {
+            return Err(ClientError::Unexpected(
+                "account.password offers no known algorithm for a new password".into(),
+            ));
+        };
+        let mut extra = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut extra);
+        algo.salt1.extend_from_slice(&extra);
+        let params = SrpParams::new(
+            &algo.salt1,
+            &algo.salt2,
+            algo.g,
+            &algo.p,
+            &mut PrimeCache::new(),
+        )?;
+        let verifier = mtproto_crypto::srp::compute_verifier(&params, password.as_bytes());
+        Ok(types::account::PasswordInputSettings {
+            new_algo: Some(algo.into()),
+            new_password_hash: Some(verifier.to_vec()),
+            hint: Some(String::new()),
+            email: None,
+            new_secure_settings: None,
+        })
     }
 
     /// Registers the number (`auth.signUp`) after `sign_in` said sign-up is required.
@@ -527,12 +772,8 @@ impl Client {
             first_name.into(),
             last_name.into(),
         );
-        match self.invoke(&request).await? {
-            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
-            other => Err(ClientError::Unexpected(format!(
-                "signUp answered {other:?}"
-            ))),
-        }
+        let answer = self.invoke(&request).await?;
+        self.expect_authorized("signUp", answer).await
     }
 
     /// Checks the 2FA password with SRP (`account.getPassword`, `auth.checkPassword`).
@@ -569,15 +810,10 @@ impl Client {
             a: answer.a.to_vec(),
             m1: answer.m1.to_vec(),
         };
-        match self
+        let answer = self
             .invoke(&functions::auth::CheckPassword::new(check.into()))
-            .await?
-        {
-            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
-            other => Err(ClientError::Unexpected(format!(
-                "checkPassword answered {other:?}"
-            ))),
-        }
+            .await?;
+        self.expect_authorized("checkPassword", answer).await
     }
 
     /// The signed-in user (`users.getUsers([inputUserSelf])`).
@@ -614,12 +850,9 @@ impl Client {
             config.api_hash.clone(),
             token.into(),
         );
-        match self.invoke(&request).await? {
-            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
-            other => Err(ClientError::Unexpected(format!(
-                "importBotAuthorization answered {other:?}"
-            ))),
-        }
+        let answer = self.invoke(&request).await?;
+        self.expect_authorized("importBotAuthorization", answer)
+            .await
     }
 
     /// Logs every other session of the user out (`auth.resetAuthorizations`).
@@ -645,15 +878,10 @@ impl Client {
         user_id: i64,
         bytes: Vec<u8>,
     ) -> Result<Box<types::User>, ClientError> {
-        match self
+        let answer = self
             .invoke(&functions::auth::ImportAuthorization::new(user_id, bytes))
-            .await?
-        {
-            enums::auth::Authorization::Authorization(a) => self.signed_in(user_of(a.user)?).await,
-            other => Err(ClientError::Unexpected(format!(
-                "importAuthorization answered {other:?}"
-            ))),
-        }
+            .await?;
+        self.expect_authorized("importAuthorization", answer).await
     }
 
     /// The legacy library's twelve calls at layer 23 (configure [`ClientConfig::layer`] as
@@ -662,10 +890,17 @@ impl Client {
         Layer23 { client: self }
     }
 
-    /// Logs out (`auth.logOut`) and forgets the signed-in user.
+    /// Logs out (`auth.logOut`) and forgets the signed-in user, keeping the future auth
+    /// token the server may give (the next `send_code` offers it).
     pub async fn log_out(&self) -> Result<(), ClientError> {
-        self.invoke(&functions::auth::LogOut {}).await?;
+        let enums::auth::LoggedOut::LoggedOut(out) =
+            self.invoke(&functions::auth::LogOut {}).await?;
         let mut state = self.inner.state.lock().await;
+        if let Some(token) = out.future_auth_token {
+            state
+                .session
+                .remember_future_auth_token(FutureAuthToken::new(token));
+        }
         state.session.user_id = None;
         self.inner.config.store.save(&state.session)?;
         Ok(())
@@ -681,27 +916,10 @@ fn user_of(user: enums::User) -> Result<types::User, ClientError> {
     }
 }
 
-fn code_token(phone: &str, sent: enums::auth::SentCode) -> Result<CodeToken, ClientError> {
-    match sent {
-        enums::auth::SentCode::SentCode(sent) => Ok(CodeToken {
-            phone: phone.into(),
-            phone_code_hash: sent.phone_code_hash,
-            code_type: code_type_name(&sent.r#type).into(),
-        }),
-        other => Err(ClientError::Unexpected(format!(
-            "sendCode answered {other:?}"
-        ))),
+fn login_setup(token: &CodeToken) -> enums::EmailVerifyPurpose {
+    types::EmailVerifyPurposeLoginSetup {
+        phone_number: token.phone.clone(),
+        phone_code_hash: token.phone_code_hash.clone(),
     }
-}
-
-fn code_type_name(kind: &enums::auth::SentCodeType) -> &'static str {
-    match kind {
-        enums::auth::SentCodeType::App(_) => "app",
-        enums::auth::SentCodeType::Sms(_) => "sms",
-        enums::auth::SentCodeType::Call(_) => "call",
-        enums::auth::SentCodeType::FlashCall(_) => "flash_call",
-        enums::auth::SentCodeType::MissedCall(_) => "missed_call",
-        enums::auth::SentCodeType::EmailCode(_) => "email",
-        _ => "other",
-    }
+    .into()
 }

@@ -1,5 +1,5 @@
 //! What a client keeps between runs: the home DC, each DC's key (with salt and clock
-//! offset), the DC table, and the signed-in user. [`SessionStore`] persists it;
+//! offset), the DC table, the signed-in user, and the future auth tokens the server gave. [`SessionStore`] persists it;
 //! [`MemoryStore`] keeps it for the life of the process.
 
 use std::collections::BTreeMap;
@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use mtproto_net::StoredAuth;
+use zeroize::Zeroizing;
 
 /// The state of a client that survives restarts.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -19,6 +20,46 @@ pub struct SessionData {
     pub dcs: BTreeMap<i32, SocketAddr>,
     /// The signed-in user, once logged in.
     pub user_id: Option<i64>,
+    /// Future auth tokens from `auth.authorization` and `auth.loggedOut`, newest first (at
+    /// most [`MAX_FUTURE_AUTH_TOKENS`]): sent back as `codeSettings.logout_tokens` so the
+    /// server may sign this device in again without a code.
+    pub future_auth_tokens: Vec<FutureAuthToken>,
+}
+
+/// Future auth tokens a session keeps (the oldest are dropped).
+pub const MAX_FUTURE_AUTH_TOKENS: usize = 20;
+
+impl SessionData {
+    /// Keeps `token` as the newest future auth token (once; the oldest beyond
+    /// [`MAX_FUTURE_AUTH_TOKENS`] are dropped).
+    pub fn remember_future_auth_token(&mut self, token: FutureAuthToken) {
+        self.future_auth_tokens.retain(|t| t != &token);
+        self.future_auth_tokens.insert(0, token);
+        self.future_auth_tokens.truncate(MAX_FUTURE_AUTH_TOKENS);
+    }
+}
+
+/// A future auth token: a secret that signs the device in without a code, so it is
+/// zeroized on drop and never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FutureAuthToken(Zeroizing<Vec<u8>>);
+
+impl FutureAuthToken {
+    /// Wraps the token's bytes.
+    pub fn new(bytes: Vec<u8>) -> Self {
+        Self(Zeroizing::new(bytes))
+    }
+
+    /// The token's bytes.
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for FutureAuthToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "FutureAuthToken({} bytes, redacted)", self.0.len())
+    }
 }
 
 /// Why a session could not be loaded or saved.

@@ -10,6 +10,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x004a8537, "securePasswordKdfAlgoUnknown"),
     (0x008c703f, "userStatusOffline"),
     (0x009fd736, "auth.sentCodeTypeFirebaseSms"),
+    (0x032da4cf, "account.verifyEmail"),
     (0x0652c1c5, "messageEntityDiffDelete"),
     (0x068e9916, "auth.loginTokenMigrateTo"),
     (0x06ed998c, "auth.codeTypeFragmentSms"),
@@ -29,6 +30,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x2390fe44, "auth.sentCodeSuccess"),
     (0x27bcbbfc, "inputPeerChannel"),
     (0x28a20571, "messageEntityCode"),
+    (0x2b96cd1b, "account.emailVerified"),
     (0x2be0dfa4, "jsonNumber"),
     (0x2c85094c, "auth.finishFirebasePnvLogin"),
     (0x2db873a9, "auth.importWebTokenAuthorization"),
@@ -44,12 +46,14 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x3e63935c, "inputPasskeyResponseRegister"),
     (0x3e72ba19, "auth.logOut"),
     (0x3f6d7b68, "jsonNull"),
+    (0x4345be73, "emailVerifyPurposeLoginSetup"),
     (0x44747e9a, "auth.authorizationSignUpRequired"),
     (0x490dada1, "auth.cancelWebTokenAuthorization"),
     (0x4c4e743f, "messageEntityCashtag"),
     (0x4f11bae1, "userProfilePhotoEmpty"),
     (0x518ad0b7, "auth.initPasskeyLogin"),
     (0x523da4eb, "reactionPaid"),
+    (0x527d22eb, "emailVerifyPurposeLoginChange"),
     (0x5353e5a7, "auth.sentCodeTypeCall"),
     (0x541a1d1a, "userStatusLastWeek"),
     (0x548a30f5, "account.getPassword"),
@@ -80,6 +84,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x7da07ec9, "inputPeerSelf"),
     (0x7e960193, "auth.resetLoginEmail"),
     (0x7f3b18ea, "inputPeerEmpty"),
+    (0x811f854f, "account.sentEmailCode"),
     (0x82006484, "auth.sentCodeTypeMissedCall"),
     (0x826f8b60, "messageEntityItalic"),
     (0x82d1f706, "userProfilePhoto"),
@@ -96,6 +101,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0x96d074fd, "emailVerificationApple"),
     (0x9857ad07, "auth.finishPasskeyLogin"),
     (0x9880f658, "inputCheckPasswordEmpty"),
+    (0x98e037bb, "account.sendVerifyEmailCode"),
     (0x99c1d49d, "jsonObject"),
     (0x9b69e34b, "messageEntityPhone"),
     (0x9c4e7e8b, "messageEntityUnderline"),
@@ -122,6 +128,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0xb9c0639a, "peerColorCollectible"),
     (0xbb92ba95, "messageEntityUnknown"),
     (0xbbf2dda0, "securePasswordKdfAlgoPBKDF2HMACSHA512iter100000"),
+    (0xbbf51685, "emailVerifyPurposePassport"),
     (0xbd2a0840, "inputPeerChannelFromMessage"),
     (0xbd610bc9, "messageEntityBold"),
     (0xbf0693d4, "messageEntityStrike"),
@@ -153,6 +160,7 @@ pub const NAMES: &[(u32, &str)] = &[
     (0xdc7b1140, "messageEntityMentionName"),
     (0xdde8a54c, "inputPeerUser"),
     (0xdf5ac00c, "auth.firebasePnvIntent"),
+    (0xe1bb0d61, "account.emailVerifiedLogin"),
     (0xe2037789, "auth.passkeyLoginOptions"),
     (0xe5bfffcd, "auth.exportAuthorization"),
     (0xe7ff068a, "emojiStatus"),
@@ -4065,6 +4073,95 @@ pub mod types {
             ::std::result::Result::Ok(Self {})
         }
     }
+    /// TL constructor [`emailVerifyPurposeLoginSetup`](https://core.telegram.org/constructor/emailVerifyPurposeLoginSetup), id `0x4345be73`.
+    ///
+    /// ```text
+    /// emailVerifyPurposeLoginSetup#4345be73 phone_number:string phone_code_hash:string = EmailVerifyPurpose;
+    /// ```
+    #[derive(Clone, Debug, PartialEq)]
+    pub struct EmailVerifyPurposeLoginSetup {
+        /// `phone_number:string`
+        pub phone_number: ::std::string::String,
+        /// `phone_code_hash:string`
+        pub phone_code_hash: ::std::string::String,
+    }
+    impl ::tl_wire::Identifiable for EmailVerifyPurposeLoginSetup {
+        const CONSTRUCTOR_ID: u32 = 0x4345be73_u32;
+    }
+    impl ::tl_wire::Serialize for EmailVerifyPurposeLoginSetup {
+        #[allow(unused_variables)]
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+            ::tl_wire::Serialize::serialize(&self.phone_number, buf);
+            ::tl_wire::Serialize::serialize(&self.phone_code_hash, buf);
+        }
+    }
+    impl ::tl_wire::Deserialize for EmailVerifyPurposeLoginSetup {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            let __r = r;
+            let phone_number = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                __r,
+            )?;
+            ::std::result::Result::Ok(Self {
+                phone_number,
+                phone_code_hash,
+            })
+        }
+    }
+    /// TL constructor [`emailVerifyPurposeLoginChange`](https://core.telegram.org/constructor/emailVerifyPurposeLoginChange), id `0x527d22eb`.
+    ///
+    /// ```text
+    /// emailVerifyPurposeLoginChange#527d22eb = EmailVerifyPurpose;
+    /// ```
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct EmailVerifyPurposeLoginChange {}
+    impl ::tl_wire::Identifiable for EmailVerifyPurposeLoginChange {
+        const CONSTRUCTOR_ID: u32 = 0x527d22eb_u32;
+    }
+    impl ::tl_wire::Serialize for EmailVerifyPurposeLoginChange {
+        #[allow(unused_variables)]
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {}
+    }
+    impl ::tl_wire::Deserialize for EmailVerifyPurposeLoginChange {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            let __r = r;
+            ::std::result::Result::Ok(Self {})
+        }
+    }
+    /// TL constructor [`emailVerifyPurposePassport`](https://core.telegram.org/constructor/emailVerifyPurposePassport), id `0xbbf51685`.
+    ///
+    /// ```text
+    /// emailVerifyPurposePassport#bbf51685 = EmailVerifyPurpose;
+    /// ```
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct EmailVerifyPurposePassport {}
+    impl ::tl_wire::Identifiable for EmailVerifyPurposePassport {
+        const CONSTRUCTOR_ID: u32 = 0xbbf51685_u32;
+    }
+    impl ::tl_wire::Serialize for EmailVerifyPurposePassport {
+        #[allow(unused_variables)]
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {}
+    }
+    impl ::tl_wire::Deserialize for EmailVerifyPurposePassport {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            let __r = r;
+            ::std::result::Result::Ok(Self {})
+        }
+    }
     /// TL constructor [`emailVerificationCode`](https://core.telegram.org/constructor/emailVerificationCode), id `0x922e55a9`.
     ///
     /// ```text
@@ -4901,6 +4998,112 @@ pub mod types {
                     .field("email", &self.email)
                     .field("new_secure_settings", &self.new_secure_settings)
                     .finish()
+            }
+        }
+        /// TL constructor [`account.sentEmailCode`](https://core.telegram.org/constructor/account.sentEmailCode), id `0x811f854f`.
+        ///
+        /// ```text
+        /// account.sentEmailCode#811f854f email_pattern:string length:int = account.SentEmailCode;
+        /// ```
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct SentEmailCode {
+            /// `email_pattern:string`
+            pub email_pattern: ::std::string::String,
+            /// `length:int`
+            pub length: i32,
+        }
+        impl ::tl_wire::Identifiable for SentEmailCode {
+            const CONSTRUCTOR_ID: u32 = 0x811f854f_u32;
+        }
+        impl ::tl_wire::Serialize for SentEmailCode {
+            #[allow(unused_variables)]
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                ::tl_wire::Serialize::serialize(&self.email_pattern, buf);
+                ::tl_wire::Serialize::serialize(&self.length, buf);
+            }
+        }
+        impl ::tl_wire::Deserialize for SentEmailCode {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                let __r = r;
+                let email_pattern = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let length = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
+                ::std::result::Result::Ok(Self { email_pattern, length })
+            }
+        }
+        /// TL constructor [`account.emailVerified`](https://core.telegram.org/constructor/account.emailVerified), id `0x2b96cd1b`.
+        ///
+        /// ```text
+        /// account.emailVerified#2b96cd1b email:string = account.EmailVerified;
+        /// ```
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct EmailVerified {
+            /// `email:string`
+            pub email: ::std::string::String,
+        }
+        impl ::tl_wire::Identifiable for EmailVerified {
+            const CONSTRUCTOR_ID: u32 = 0x2b96cd1b_u32;
+        }
+        impl ::tl_wire::Serialize for EmailVerified {
+            #[allow(unused_variables)]
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                ::tl_wire::Serialize::serialize(&self.email, buf);
+            }
+        }
+        impl ::tl_wire::Deserialize for EmailVerified {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                let __r = r;
+                let email = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                ::std::result::Result::Ok(Self { email })
+            }
+        }
+        /// TL constructor [`account.emailVerifiedLogin`](https://core.telegram.org/constructor/account.emailVerifiedLogin), id `0xe1bb0d61`.
+        ///
+        /// ```text
+        /// account.emailVerifiedLogin#e1bb0d61 email:string sent_code:auth.SentCode = account.EmailVerified;
+        /// ```
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct EmailVerifiedLogin {
+            /// `email:string`
+            pub email: ::std::string::String,
+            /// `sent_code:auth.SentCode`
+            pub sent_code: super::super::enums::auth::SentCode,
+        }
+        impl ::tl_wire::Identifiable for EmailVerifiedLogin {
+            const CONSTRUCTOR_ID: u32 = 0xe1bb0d61_u32;
+        }
+        impl ::tl_wire::Serialize for EmailVerifiedLogin {
+            #[allow(unused_variables)]
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                ::tl_wire::Serialize::serialize(&self.email, buf);
+                ::tl_wire::Serialize::serialize(&self.sent_code, buf);
+            }
+        }
+        impl ::tl_wire::Deserialize for EmailVerifiedLogin {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                let __r = r;
+                let email = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                let sent_code = <super::super::enums::auth::SentCode as ::tl_wire::Deserialize>::deserialize(
+                    __r,
+                )?;
+                ::std::result::Result::Ok(Self { email, sent_code })
             }
         }
     }
@@ -6687,6 +6890,88 @@ pub mod enums {
         #[inline]
         fn from(x: super::types::EmailVerificationApple) -> Self {
             Self::Apple(x)
+        }
+    }
+    /// TL type [`EmailVerifyPurpose`](https://core.telegram.org/type/EmailVerifyPurpose): one variant per constructor, serialized with the constructor id.
+    #[derive(Clone, Debug, PartialEq)]
+    pub enum EmailVerifyPurpose {
+        /// [`emailVerifyPurposeLoginSetup`](https://core.telegram.org/constructor/emailVerifyPurposeLoginSetup)
+        LoginSetup(super::types::EmailVerifyPurposeLoginSetup),
+        /// [`emailVerifyPurposeLoginChange`](https://core.telegram.org/constructor/emailVerifyPurposeLoginChange)
+        LoginChange,
+        /// [`emailVerifyPurposePassport`](https://core.telegram.org/constructor/emailVerifyPurposePassport)
+        Passport,
+    }
+    impl EmailVerifyPurpose {
+        /// The constructor id of this value's variant.
+        #[inline]
+        pub fn constructor_id(&self) -> u32 {
+            match self {
+                Self::LoginSetup(_) => 0x4345be73_u32,
+                Self::LoginChange => 0x527d22eb_u32,
+                Self::Passport => 0xbbf51685_u32,
+            }
+        }
+    }
+    impl ::tl_wire::Serialize for EmailVerifyPurpose {
+        fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+            match self {
+                Self::LoginSetup(x) => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x4345be73_u32);
+                    ::tl_wire::Serialize::serialize(x, buf);
+                }
+                Self::LoginChange => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x527d22eb_u32)
+                }
+                Self::Passport => {
+                    ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xbbf51685_u32)
+                }
+            }
+        }
+    }
+    impl ::tl_wire::Deserialize for EmailVerifyPurpose {
+        #[allow(unused_variables)]
+        #[inline]
+        fn deserialize(
+            r: &mut ::tl_wire::Reader<'_>,
+        ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+            r.read_boxed(|id, r| match id {
+                0x4345be73_u32 => {
+                    let x = <super::types::EmailVerifyPurposeLoginSetup as ::tl_wire::Deserialize>::deserialize(
+                        r,
+                    )?;
+                    ::std::result::Result::Ok(Self::LoginSetup(x))
+                }
+                0x527d22eb_u32 => ::std::result::Result::Ok(Self::LoginChange),
+                0xbbf51685_u32 => ::std::result::Result::Ok(Self::Passport),
+                _ => {
+                    ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                        id,
+                        expected: "EmailVerifyPurpose",
+                    })
+                }
+            })
+        }
+    }
+    impl ::std::convert::From<super::types::EmailVerifyPurposeLoginSetup>
+    for EmailVerifyPurpose {
+        #[inline]
+        fn from(x: super::types::EmailVerifyPurposeLoginSetup) -> Self {
+            Self::LoginSetup(x)
+        }
+    }
+    impl ::std::convert::From<super::types::EmailVerifyPurposeLoginChange>
+    for EmailVerifyPurpose {
+        #[inline]
+        fn from(_: super::types::EmailVerifyPurposeLoginChange) -> Self {
+            Self::LoginChange
+        }
+    }
+    impl ::std::convert::From<super::types::EmailVerifyPurposePassport>
+    for EmailVerifyPurpose {
+        #[inline]
+        fn from(_: super::types::EmailVerifyPurposePassport) -> Self {
+            Self::Passport
         }
     }
     /// TL type [`EmojiStatus`](https://core.telegram.org/type/EmojiStatus): one variant per constructor, serialized with the constructor id.
@@ -8915,6 +9200,80 @@ pub mod enums {
     }
     /// The `account` namespace.
     pub mod account {
+        /// TL type [`account.EmailVerified`](https://core.telegram.org/type/account.EmailVerified): one variant per constructor, serialized with the constructor id.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum EmailVerified {
+            /// [`account.emailVerified`](https://core.telegram.org/constructor/account.emailVerified)
+            EmailVerified(super::super::types::account::EmailVerified),
+            /// [`account.emailVerifiedLogin`](https://core.telegram.org/constructor/account.emailVerifiedLogin)
+            Login(super::super::types::account::EmailVerifiedLogin),
+        }
+        impl EmailVerified {
+            /// The constructor id of this value's variant.
+            #[inline]
+            pub fn constructor_id(&self) -> u32 {
+                match self {
+                    Self::EmailVerified(_) => 0x2b96cd1b_u32,
+                    Self::Login(_) => 0xe1bb0d61_u32,
+                }
+            }
+        }
+        impl ::tl_wire::Serialize for EmailVerified {
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                match self {
+                    Self::EmailVerified(x) => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x2b96cd1b_u32);
+                        ::tl_wire::Serialize::serialize(x, buf);
+                    }
+                    Self::Login(x) => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0xe1bb0d61_u32);
+                        ::tl_wire::Serialize::serialize(x, buf);
+                    }
+                }
+            }
+        }
+        impl ::tl_wire::Deserialize for EmailVerified {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                r.read_boxed(|id, r| match id {
+                    0x2b96cd1b_u32 => {
+                        let x = <super::super::types::account::EmailVerified as ::tl_wire::Deserialize>::deserialize(
+                            r,
+                        )?;
+                        ::std::result::Result::Ok(Self::EmailVerified(x))
+                    }
+                    0xe1bb0d61_u32 => {
+                        let x = <super::super::types::account::EmailVerifiedLogin as ::tl_wire::Deserialize>::deserialize(
+                            r,
+                        )?;
+                        ::std::result::Result::Ok(Self::Login(x))
+                    }
+                    _ => {
+                        ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                            id,
+                            expected: "account.EmailVerified",
+                        })
+                    }
+                })
+            }
+        }
+        impl ::std::convert::From<super::super::types::account::EmailVerified>
+        for EmailVerified {
+            #[inline]
+            fn from(x: super::super::types::account::EmailVerified) -> Self {
+                Self::EmailVerified(x)
+            }
+        }
+        impl ::std::convert::From<super::super::types::account::EmailVerifiedLogin>
+        for EmailVerified {
+            #[inline]
+            fn from(x: super::super::types::account::EmailVerifiedLogin) -> Self {
+                Self::Login(x)
+            }
+        }
         /// TL type [`account.Password`](https://core.telegram.org/type/account.Password): one variant per constructor, serialized with the constructor id.
         #[derive(Clone, Debug, PartialEq)]
         pub enum Password {
@@ -9020,6 +9379,60 @@ pub mod enums {
             #[inline]
             fn from(x: super::super::types::account::PasswordInputSettings) -> Self {
                 Self::PasswordInputSettings(x)
+            }
+        }
+        /// TL type [`account.SentEmailCode`](https://core.telegram.org/type/account.SentEmailCode): one variant per constructor, serialized with the constructor id.
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum SentEmailCode {
+            /// [`account.sentEmailCode`](https://core.telegram.org/constructor/account.sentEmailCode)
+            SentEmailCode(super::super::types::account::SentEmailCode),
+        }
+        impl SentEmailCode {
+            /// The constructor id of this value's variant.
+            #[inline]
+            pub fn constructor_id(&self) -> u32 {
+                match self {
+                    Self::SentEmailCode(_) => 0x811f854f_u32,
+                }
+            }
+        }
+        impl ::tl_wire::Serialize for SentEmailCode {
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                match self {
+                    Self::SentEmailCode(x) => {
+                        ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x811f854f_u32);
+                        ::tl_wire::Serialize::serialize(x, buf);
+                    }
+                }
+            }
+        }
+        impl ::tl_wire::Deserialize for SentEmailCode {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                r.read_boxed(|id, r| match id {
+                    0x811f854f_u32 => {
+                        let x = <super::super::types::account::SentEmailCode as ::tl_wire::Deserialize>::deserialize(
+                            r,
+                        )?;
+                        ::std::result::Result::Ok(Self::SentEmailCode(x))
+                    }
+                    _ => {
+                        ::std::result::Result::Err(::tl_wire::DecodeError::UnexpectedConstructor {
+                            id,
+                            expected: "account.SentEmailCode",
+                        })
+                    }
+                })
+            }
+        }
+        impl ::std::convert::From<super::super::types::account::SentEmailCode>
+        for SentEmailCode {
+            #[inline]
+            fn from(x: super::super::types::account::SentEmailCode) -> Self {
+                Self::SentEmailCode(x)
             }
         }
     }
@@ -10343,6 +10756,122 @@ pub mod functions {
         }
         impl ::tl_wire::RemoteCall for GetPassword {
             type Return = super::super::enums::account::Password;
+        }
+        /// TL function [`account.sendVerifyEmailCode`](https://core.telegram.org/method/account.sendVerifyEmailCode), id `0x98e037bb`.
+        ///
+        /// ```text
+        /// account.sendVerifyEmailCode#98e037bb purpose:EmailVerifyPurpose email:string = account.SentEmailCode;
+        /// ```
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct SendVerifyEmailCode {
+            /// `purpose:EmailVerifyPurpose`
+            pub purpose: super::super::enums::EmailVerifyPurpose,
+            /// `email:string`
+            pub email: ::std::string::String,
+        }
+        impl ::tl_wire::Identifiable for SendVerifyEmailCode {
+            const CONSTRUCTOR_ID: u32 = 0x98e037bb_u32;
+        }
+        impl ::tl_wire::Serialize for SendVerifyEmailCode {
+            #[allow(unused_variables)]
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x98e037bb_u32);
+                ::tl_wire::Serialize::serialize(&self.purpose, buf);
+                ::tl_wire::Serialize::serialize(&self.email, buf);
+            }
+        }
+        impl ::tl_wire::Deserialize for SendVerifyEmailCode {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                r.read_boxed_exact(
+                    0x98e037bb_u32,
+                    "account.sendVerifyEmailCode",
+                    |__r| {
+                        let purpose = <super::super::enums::EmailVerifyPurpose as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let email = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { purpose, email })
+                    },
+                )
+            }
+        }
+        impl SendVerifyEmailCode {
+            /// Creates the request from its required fields; optional fields start unset.
+            #[allow(clippy::too_many_arguments)]
+            #[inline]
+            pub fn new(
+                purpose: super::super::enums::EmailVerifyPurpose,
+                email: ::std::string::String,
+            ) -> Self {
+                Self { purpose, email }
+            }
+        }
+        impl ::tl_wire::RemoteCall for SendVerifyEmailCode {
+            type Return = super::super::enums::account::SentEmailCode;
+        }
+        /// TL function [`account.verifyEmail`](https://core.telegram.org/method/account.verifyEmail), id `0x032da4cf`.
+        ///
+        /// ```text
+        /// account.verifyEmail#032da4cf purpose:EmailVerifyPurpose verification:EmailVerification = account.EmailVerified;
+        /// ```
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct VerifyEmail {
+            /// `purpose:EmailVerifyPurpose`
+            pub purpose: super::super::enums::EmailVerifyPurpose,
+            /// `verification:EmailVerification`
+            pub verification: super::super::enums::EmailVerification,
+        }
+        impl ::tl_wire::Identifiable for VerifyEmail {
+            const CONSTRUCTOR_ID: u32 = 0x032da4cf_u32;
+        }
+        impl ::tl_wire::Serialize for VerifyEmail {
+            #[allow(unused_variables)]
+            fn serialize(&self, buf: &mut impl ::tl_wire::bytes::BufMut) {
+                ::tl_wire::bytes::BufMut::put_u32_le(buf, 0x032da4cf_u32);
+                ::tl_wire::Serialize::serialize(&self.purpose, buf);
+                ::tl_wire::Serialize::serialize(&self.verification, buf);
+            }
+        }
+        impl ::tl_wire::Deserialize for VerifyEmail {
+            #[allow(unused_variables)]
+            #[inline]
+            fn deserialize(
+                r: &mut ::tl_wire::Reader<'_>,
+            ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
+                r.read_boxed_exact(
+                    0x032da4cf_u32,
+                    "account.verifyEmail",
+                    |__r| {
+                        let purpose = <super::super::enums::EmailVerifyPurpose as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        let verification = <super::super::enums::EmailVerification as ::tl_wire::Deserialize>::deserialize(
+                            __r,
+                        )?;
+                        ::std::result::Result::Ok(Self { purpose, verification })
+                    },
+                )
+            }
+        }
+        impl VerifyEmail {
+            /// Creates the request from its required fields; optional fields start unset.
+            #[allow(clippy::too_many_arguments)]
+            #[inline]
+            pub fn new(
+                purpose: super::super::enums::EmailVerifyPurpose,
+                verification: super::super::enums::EmailVerification,
+            ) -> Self {
+                Self { purpose, verification }
+            }
+        }
+        impl ::tl_wire::RemoteCall for VerifyEmail {
+            type Return = super::super::enums::account::EmailVerified;
         }
     }
     /// The `auth` namespace.

@@ -6,7 +6,7 @@ use auth_api::legacy::layer23::{enums, functions, types};
 use auth_api::{Deserialize, Identifiable, Serialize};
 use mtproto_proto::session::RpcError;
 
-use super::store::{normalize_phone, rpc, unauthorized, AccountRecord, SignIn};
+use super::store::{normalize_phone, rpc, unauthorized, AccountRecord, Code, SendOutcome, SignIn};
 use super::{modern, AuthBackend, Ctx};
 use crate::backend::CallContext;
 
@@ -42,7 +42,13 @@ pub(super) fn answer(
                 return Err(rpc(400, "API_ID_INVALID"));
             }
             let phone = normalize_phone(&req.phone_number);
-            let (hash, registered, _) = cx.store().send_code(dc, &phone, now)?;
+            // Layer 23 knows only phone codes: an account's e-mail or payment settings do
+            // not apply, and no future auth token is offered.
+            let SendOutcome::Code(info) = cx.store().send_code(dc, key, &phone, &[], true, now)?
+            else {
+                return Err(rpc(500, "LEGACY_SEND_CODE_UNEXPECTED"));
+            };
+            let (hash, registered) = (info.hash, info.registered);
             let out: enums::auth::SentCode = types::auth::SentCode {
                 phone_registered: registered,
                 phone_code_hash: hash,
@@ -55,13 +61,15 @@ pub(super) fn answer(
         functions::auth::SendCall::CONSTRUCTOR_ID => {
             let req: functions::auth::SendCall = decode(query)?;
             let phone = normalize_phone(&req.phone_number);
-            cx.store().resend_code(&phone, &req.phone_code_hash, now)?;
+            cx.store()
+                .resend_code(&phone, &req.phone_code_hash, true, now)?;
             Ok(true.to_bytes())
         }
         functions::auth::SendSms::CONSTRUCTOR_ID => {
             let req: functions::auth::SendSms = decode(query)?;
             let phone = normalize_phone(&req.phone_number);
-            cx.store().resend_code(&phone, &req.phone_code_hash, now)?;
+            cx.store()
+                .resend_code(&phone, &req.phone_code_hash, true, now)?;
             Ok(true.to_bytes())
         }
         functions::auth::SendInvites::CONSTRUCTOR_ID => {
@@ -79,9 +87,14 @@ pub(super) fn answer(
         functions::auth::SignIn::CONSTRUCTOR_ID => {
             let req: functions::auth::SignIn = decode(query)?;
             let phone = normalize_phone(&req.phone_number);
-            let outcome =
-                cx.store()
-                    .sign_in(dc, key, &phone, &req.phone_code_hash, &req.phone_code, now)?;
+            let outcome = cx.store().sign_in(
+                dc,
+                key,
+                &phone,
+                &req.phone_code_hash,
+                &Code::Phone(&req.phone_code),
+                now,
+            )?;
             match outcome {
                 SignIn::Authorized(account) => authorization(&account),
                 SignIn::SignUpRequired => Err(rpc(400, "PHONE_NUMBER_UNOCCUPIED")),

@@ -41,6 +41,11 @@ pub struct AuthConfig {
     pub login_token_ttl: Duration,
     /// Also print each login code to stderr (for a person logging in by hand).
     pub print_codes: bool,
+    /// Honour future auth tokens offered in `codeSettings.logout_tokens` (the login then
+    /// succeeds at once with `auth.sentCodeSuccess`).
+    pub honour_future_auth_tokens: bool,
+    /// How long an issued future auth token stays good.
+    pub future_token_ttl: Duration,
 }
 
 impl Default for AuthConfig {
@@ -52,8 +57,37 @@ impl Default for AuthConfig {
             flood_wait: Duration::from_secs(60),
             login_token_ttl: Duration::from_secs(30),
             print_codes: false,
+            honour_future_auth_tokens: true,
+            future_token_ttl: Duration::from_secs(24 * 3600),
         }
     }
+}
+
+/// How an account's login code is sent by phone (the first `auth.sentCode` type); a resend
+/// follows `next_type`: app → SMS → call, any other way → SMS.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CodeDelivery {
+    /// `auth.sentCodeTypeApp`.
+    #[default]
+    App,
+    /// `auth.sentCodeTypeSms`.
+    Sms,
+    /// `auth.sentCodeTypeCall`.
+    Call,
+    /// `auth.sentCodeTypeFlashCall`: the code is the whole calling number (`99966` and the
+    /// digits), its pattern `+99966*`.
+    FlashCall,
+    /// `auth.sentCodeTypeMissedCall`: prefix `+99966`, the code the last digits.
+    MissedCall,
+    /// `auth.sentCodeTypeFragmentSms`, read at a `fragment.com` URL.
+    FragmentSms,
+    /// `auth.sentCodeTypeFirebaseSms`.
+    FirebaseSms,
+    /// `auth.sentCodeTypeSmsWord`: the code is one word.
+    SmsWord,
+    /// `auth.sentCodeTypeSmsPhrase`: the code is three words.
+    SmsPhrase,
 }
 
 /// An account to register before clients come.
@@ -74,6 +108,16 @@ pub struct Account {
     /// The home DC; `None`: the one a test number names (`99966 X YYYY` → DC X), else
     /// DC 2... or the first DC when there is no DC 2.
     pub home_dc: Option<i32>,
+    /// How its login code is sent by phone.
+    pub delivery: CodeDelivery,
+    /// Its login e-mail: login codes go there (`auth.sentCodeTypeEmailCode`).
+    pub login_email: Option<String>,
+    /// It must set up a login e-mail before any code (`auth.sentCodeTypeSetUpEmailRequired`).
+    pub email_setup_required: bool,
+    /// Its login code costs a payment (`auth.sentCodePaymentRequired`).
+    pub payment_required: bool,
+    /// The 2FA recovery e-mail (`auth.requestPasswordRecovery` sends the code there).
+    pub recovery_email: Option<String>,
 }
 
 impl std::fmt::Debug for Account {
@@ -98,7 +142,42 @@ impl Account {
             password: None,
             hint: None,
             home_dc: None,
+            delivery: CodeDelivery::App,
+            login_email: None,
+            email_setup_required: false,
+            payment_required: false,
+            recovery_email: None,
         }
+    }
+
+    /// Sends its codes this way.
+    pub fn delivery(mut self, delivery: CodeDelivery) -> Self {
+        self.delivery = delivery;
+        self
+    }
+
+    /// Sets its login e-mail (codes go there).
+    pub fn login_email(mut self, email: impl Into<String>) -> Self {
+        self.login_email = Some(email.into());
+        self
+    }
+
+    /// Requires a login e-mail to be set up before a code is sent.
+    pub fn email_setup_required(mut self) -> Self {
+        self.email_setup_required = true;
+        self
+    }
+
+    /// Makes its login code cost a payment.
+    pub fn payment_required(mut self) -> Self {
+        self.payment_required = true;
+        self
+    }
+
+    /// Sets the 2FA recovery e-mail.
+    pub fn recovery_email(mut self, email: impl Into<String>) -> Self {
+        self.recovery_email = Some(email.into());
+        self
     }
 
     /// Sets the names.
@@ -235,6 +314,12 @@ impl AuthBackend {
     /// The last login code sent to `phone` (any form: it is normalized).
     pub fn last_code(&self, phone: &str) -> Option<String> {
         self.store().last_code(&normalize_phone(phone))
+    }
+
+    /// The last code e-mailed to `email` (a login code, a login e-mail's verification code,
+    /// or a password recovery code).
+    pub fn last_email_code(&self, email: &str) -> Option<String> {
+        self.store().last_email_code(email)
     }
 
     /// The user id of the account with this phone.

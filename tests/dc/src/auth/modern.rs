@@ -7,7 +7,11 @@ use mtproto_crypto::pfs::{decrypt_bind_message, BindOuter};
 use mtproto_proto::session::RpcError;
 
 use super::objects::{self, GET_DIFFERENCE_ID};
-use super::store::{normalize_phone, rpc, SignIn, TokenOutcome};
+use super::store::{
+    email_pattern, normalize_phone, rpc, AccountRecord, Code, SendOutcome, Sent, SentInfo, SignIn,
+    TokenOutcome, FLASH_CALL_PREFIX,
+};
+use super::CodeDelivery;
 use super::{AuthBackend, Ctx};
 use crate::backend::CallContext;
 
@@ -52,9 +56,69 @@ pub(super) fn answer(
                 &req.last_name,
                 cx.now,
             )?;
-            Ok(objects::authorization(&account).to_bytes())
+            Ok(authorization(&cx, &account).to_bytes())
         }
         functions::account::GetPassword::CONSTRUCTOR_ID => get_password(&cx),
+        functions::account::SendVerifyEmailCode::CONSTRUCTOR_ID => {
+            let req: functions::account::SendVerifyEmailCode = decode(query)?;
+            let (phone, hash) = login_setup(req.purpose)?;
+            let length = cx
+                .store()
+                .send_setup_email_code(&phone, &hash, &req.email, cx.now)?;
+            let out: enums::account::SentEmailCode = types::account::SentEmailCode {
+                email_pattern: email_pattern(&req.email),
+                length: length as i32,
+            }
+            .into();
+            Ok(out.to_bytes())
+        }
+        functions::account::VerifyEmail::CONSTRUCTOR_ID => {
+            let req: functions::account::VerifyEmail = decode(query)?;
+            let (phone, hash) = login_setup(req.purpose)?;
+            let enums::EmailVerification::Code(code) = req.verification else {
+                return Err(rpc(400, "EMAIL_VERIFICATION_UNSUPPORTED_IN_TEST"));
+            };
+            let (email, info) = cx
+                .store()
+                .verify_setup_email(&phone, &hash, &code.code, cx.now)?;
+            let out: enums::account::EmailVerified = types::account::EmailVerifiedLogin {
+                email,
+                sent_code: sent_code(&info),
+            }
+            .into();
+            Ok(out.to_bytes())
+        }
+        functions::auth::RequestPasswordRecovery::CONSTRUCTOR_ID => {
+            let email = cx
+                .store()
+                .request_password_recovery(call.dc, call.key_id, cx.now)?;
+            let out: enums::auth::PasswordRecovery = types::auth::PasswordRecovery {
+                email_pattern: email_pattern(&email),
+            }
+            .into();
+            Ok(out.to_bytes())
+        }
+        functions::auth::CheckRecoveryPassword::CONSTRUCTOR_ID => {
+            let req: functions::auth::CheckRecoveryPassword = decode(query)?;
+            cx.store()
+                .check_recovery_code(call.dc, call.key_id, &req.code, cx.now)?;
+            Ok(true.to_bytes())
+        }
+        functions::auth::RecoverPassword::CONSTRUCTOR_ID => {
+            let req: functions::auth::RecoverPassword = decode(query)?;
+            let new_password = match req.new_settings {
+                Some(settings) => new_password(&cx, settings)?,
+                None => None,
+            };
+            let account = cx.store().recover_password(
+                call.dc,
+                call.key_id,
+                &req.code,
+                new_password,
+                cx.now,
+            )?;
+            Ok(authorization(&cx, &account).to_bytes())
+        }
         functions::auth::CheckPassword::CONSTRUCTOR_ID => {
             let req: functions::auth::CheckPassword = decode(query)?;
             let enums::InputCheckPasswordSrp::InputCheckPasswordSrp(srp) = req.password else {
@@ -68,14 +132,11 @@ pub(super) fn answer(
                 &srp.m1,
                 cx.now,
             )?;
-            Ok(objects::authorization(&account).to_bytes())
+            Ok(authorization(&cx, &account).to_bytes())
         }
         functions::auth::LogOut::CONSTRUCTOR_ID => {
-            cx.store().log_out(call.dc, call.key_id, cx.now)?;
-            let out: enums::auth::LoggedOut = types::auth::LoggedOut {
-                future_auth_token: None,
-            }
-            .into();
+            let future_auth_token = cx.store().log_out(call.dc, call.key_id, cx.now)?;
+            let out: enums::auth::LoggedOut = types::auth::LoggedOut { future_auth_token }.into();
             Ok(out.to_bytes())
         }
         functions::auth::ResetAuthorizations::CONSTRUCTOR_ID => {
@@ -102,7 +163,7 @@ pub(super) fn answer(
                 &req.bytes,
                 cx.now,
             )?;
-            Ok(objects::authorization(&account).to_bytes())
+            Ok(authorization(&cx, &account).to_bytes())
         }
         functions::auth::BindTempAuthKey::CONSTRUCTOR_ID => {
             let req: functions::auth::BindTempAuthKey = decode(query)?;
@@ -188,40 +249,138 @@ fn check_app(api_id: i32, api_hash: &str) -> Result<(), RpcError> {
     Ok(())
 }
 
-fn sent_code(hash: String, len: usize, by_sms: bool) -> Vec<u8> {
-    let length = len as i32;
-    let code: enums::auth::SentCode = types::auth::SentCode {
-        r#type: if by_sms {
-            types::auth::SentCodeTypeSms { length }.into()
-        } else {
-            types::auth::SentCodeTypeApp { length }.into()
-        },
-        phone_code_hash: hash,
-        next_type: Some(enums::auth::CodeType::Sms),
-        timeout: Some(60),
+/// `auth.authorization` for a login, with a new future auth token (none for bots).
+fn authorization(cx: &Ctx<'_>, account: &AccountRecord) -> enums::auth::Authorization {
+    let token = cx.store().future_auth_token(account, cx.now);
+    objects::authorization_with_token(account, token)
+}
+
+/// The `(phone, phone_code_hash)` of an `emailVerifyPurposeLoginSetup` (other purposes are
+/// not served).
+fn login_setup(purpose: enums::EmailVerifyPurpose) -> Result<(String, String), RpcError> {
+    match purpose {
+        enums::EmailVerifyPurpose::LoginSetup(p) => {
+            Ok((normalize_phone(&p.phone_number), p.phone_code_hash))
+        }
+        _ => Err(rpc(400, "EMAIL_VERIFY_PURPOSE_UNSUPPORTED_IN_TEST")),
     }
-    .into();
-    code.to_bytes()
+}
+
+/// The `auth.sentCode` describing a sent code.
+fn sent_code(info: &SentInfo) -> enums::auth::SentCode {
+    let length = info.code.chars().count() as i32;
+    let kind: enums::auth::SentCodeType = match &info.sent {
+        Sent::SetUpEmail => types::auth::SentCodeTypeSetUpEmailRequired {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+        }
+        .into(),
+        Sent::Email(email) => types::auth::SentCodeTypeEmailCode {
+            apple_signin_allowed: false,
+            google_signin_allowed: false,
+            email_pattern: email_pattern(email),
+            length,
+            reset_available_period: None,
+            reset_pending_date: None,
+        }
+        .into(),
+        Sent::Phone(delivery) => match delivery {
+            CodeDelivery::App => types::auth::SentCodeTypeApp { length }.into(),
+            CodeDelivery::Sms => types::auth::SentCodeTypeSms { length }.into(),
+            CodeDelivery::Call => types::auth::SentCodeTypeCall { length }.into(),
+            CodeDelivery::FlashCall => types::auth::SentCodeTypeFlashCall {
+                pattern: format!("+{FLASH_CALL_PREFIX}*"),
+            }
+            .into(),
+            CodeDelivery::MissedCall => types::auth::SentCodeTypeMissedCall {
+                prefix: format!("+{FLASH_CALL_PREFIX}"),
+                length,
+            }
+            .into(),
+            CodeDelivery::FragmentSms => types::auth::SentCodeTypeFragmentSms {
+                url: format!("https://fragment.com/number/{}/code", info.hash),
+                length,
+            }
+            .into(),
+            CodeDelivery::FirebaseSms => types::auth::SentCodeTypeFirebaseSms {
+                nonce: None,
+                play_integrity_project_id: None,
+                play_integrity_nonce: None,
+                receipt: None,
+                push_timeout: None,
+                length,
+            }
+            .into(),
+            CodeDelivery::SmsWord => types::auth::SentCodeTypeSmsWord {
+                beginning: info.code.chars().next().map(String::from),
+            }
+            .into(),
+            CodeDelivery::SmsPhrase => types::auth::SentCodeTypeSmsPhrase {
+                beginning: info.code.split(' ').next().map(String::from),
+            }
+            .into(),
+        },
+    };
+    let next_type = info.sent.next().map(|next| match next {
+        CodeDelivery::Call => enums::auth::CodeType::Call,
+        CodeDelivery::FlashCall => enums::auth::CodeType::FlashCall,
+        CodeDelivery::MissedCall => enums::auth::CodeType::MissedCall,
+        CodeDelivery::FragmentSms => enums::auth::CodeType::FragmentSms,
+        _ => enums::auth::CodeType::Sms,
+    });
+    types::auth::SentCode {
+        r#type: kind,
+        phone_code_hash: info.hash.clone(),
+        timeout: next_type.as_ref().map(|_| 60),
+        next_type,
+    }
+    .into()
 }
 
 fn send_code(cx: &Ctx<'_>, req: functions::auth::SendCode) -> Result<Vec<u8>, RpcError> {
     check_app(req.api_id, &req.api_hash)?;
     let phone = normalize_phone(&req.phone_number);
-    let (hash, _, len) = cx.store().send_code(cx.call.dc, &phone, cx.now)?;
-    Ok(sent_code(hash, len, false))
+    let enums::CodeSettings::CodeSettings(settings) = req.settings;
+    let tokens = settings.logout_tokens.unwrap_or_default();
+    let outcome =
+        cx.store()
+            .send_code(cx.call.dc, cx.call.key_id, &phone, &tokens, false, cx.now)?;
+    let out: enums::auth::SentCode = match outcome {
+        SendOutcome::Code(info) => sent_code(&info),
+        SendOutcome::Authorized(account) => types::auth::SentCodeSuccess {
+            authorization: authorization(cx, &account),
+        }
+        .into(),
+        SendOutcome::PaymentRequired { hash } => types::auth::SentCodePaymentRequired {
+            store_product: "org.telegram.test.login_code".into(),
+            phone_code_hash: hash,
+            support_email_address: "login-support@test-dc.invalid".into(),
+            support_email_subject: format!("Login code for +{phone}"),
+            premium_days: 7,
+            currency: "USD".into(),
+            amount: 199,
+        }
+        .into(),
+    };
+    Ok(out.to_bytes())
 }
 
 fn resend_code(cx: &Ctx<'_>, req: functions::auth::ResendCode) -> Result<Vec<u8>, RpcError> {
     let phone = normalize_phone(&req.phone_number);
-    let len = cx
+    let info = cx
         .store()
-        .resend_code(&phone, &req.phone_code_hash, cx.now)?;
-    Ok(sent_code(req.phone_code_hash, len, true))
+        .resend_code(&phone, &req.phone_code_hash, false, cx.now)?;
+    Ok(sent_code(&info).to_bytes())
 }
 
 fn sign_in(cx: &Ctx<'_>, req: functions::auth::SignIn) -> Result<Vec<u8>, RpcError> {
     let phone = normalize_phone(&req.phone_number);
-    let code = req.phone_code.unwrap_or_default();
+    let code = match (&req.phone_code, &req.email_verification) {
+        (_, Some(enums::EmailVerification::Code(c))) => Code::Email(&c.code),
+        (_, Some(_)) => return Err(rpc(400, "EMAIL_VERIFICATION_UNSUPPORTED_IN_TEST")),
+        (Some(code), None) => Code::Phone(code),
+        (None, None) => Code::Phone(""),
+    };
     let outcome = cx.store().sign_in(
         cx.call.dc,
         cx.call.key_id,
@@ -231,7 +390,7 @@ fn sign_in(cx: &Ctx<'_>, req: functions::auth::SignIn) -> Result<Vec<u8>, RpcErr
         cx.now,
     )?;
     Ok(match outcome {
-        SignIn::Authorized(account) => objects::authorization(&account).to_bytes(),
+        SignIn::Authorized(account) => authorization(cx, &account).to_bytes(),
         SignIn::SignUpRequired => {
             let out: enums::auth::Authorization = types::auth::AuthorizationSignUpRequired {
                 terms_of_service: None,
@@ -240,6 +399,38 @@ fn sign_in(cx: &Ctx<'_>, req: functions::auth::SignIn) -> Result<Vec<u8>, RpcErr
             out.to_bytes()
         }
     })
+}
+
+/// The salt a new password's `salt1` must start with (`account.password.new_algo`).
+const NEW_SALT1: [u8; 8] = [0x5a; 8];
+
+/// The password `account.passwordInputSettings` sets: its SRP parameters and verifier;
+/// `None` when it sets none.
+fn new_password(
+    cx: &Ctx<'_>,
+    settings: enums::account::PasswordInputSettings,
+) -> Result<Option<super::store::PasswordRecord>, RpcError> {
+    let enums::account::PasswordInputSettings::PasswordInputSettings(settings) = settings;
+    let (Some(algo), Some(verifier)) = (settings.new_algo, settings.new_password_hash) else {
+        return Ok(None);
+    };
+    let enums::PasswordKdfAlgo::Sha256sha256pbkdf2hmacsha512iter100000Sha256ModPow(algo) = algo
+    else {
+        return Err(rpc(400, "NEW_SETTINGS_INVALID"));
+    };
+    if !algo.salt1.starts_with(&NEW_SALT1) || algo.salt1.len() <= NEW_SALT1.len() {
+        return Err(rpc(400, "NEW_SALT_INVALID"));
+    }
+    cx.store()
+        .new_password_record(
+            &algo.salt1,
+            &algo.salt2,
+            algo.g,
+            &algo.p,
+            verifier,
+            settings.hint,
+        )
+        .map(Some)
 }
 
 fn get_password(cx: &Ctx<'_>) -> Result<Vec<u8>, RpcError> {
@@ -261,14 +452,14 @@ fn get_password(cx: &Ctx<'_>) -> Result<Vec<u8>, RpcError> {
     });
     let new_algo = enums::PasswordKdfAlgo::from(
         types::PasswordKdfAlgoSha256sha256pbkdf2hmacsha512iter100000Sha256ModPow {
-            salt1: vec![0x5a; 8],
+            salt1: NEW_SALT1.to_vec(),
             salt2: vec![0xa5; 16],
             g: 3,
             p: mtproto_crypto::DhParams::telegram().p_bytes().to_vec(),
         },
     );
     let out: enums::account::Password = types::account::Password {
-        has_recovery: false,
+        has_recovery: account.recovery_email.is_some(),
         has_secure_values: false,
         has_password: current_algo.is_some(),
         current_algo,

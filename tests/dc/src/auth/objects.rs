@@ -70,11 +70,19 @@ pub(crate) fn user(account: &AccountRecord, is_self: bool) -> enums::User {
 
 /// `auth.authorization` for a logged-in account.
 pub(crate) fn authorization(account: &AccountRecord) -> enums::auth::Authorization {
+    authorization_with_token(account, None)
+}
+
+/// `auth.authorization` carrying a future auth token.
+pub(crate) fn authorization_with_token(
+    account: &AccountRecord,
+    future_auth_token: Option<Vec<u8>>,
+) -> enums::auth::Authorization {
     types::auth::Authorization {
         setup_password_required: false,
         otherwise_relogin_days: None,
         tmp_sessions: None,
-        future_auth_token: None,
+        future_auth_token,
         user: user(account, true),
     }
     .into()

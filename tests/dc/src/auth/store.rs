@@ -14,7 +14,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, RngCore, SeedableRng};
 use zeroize::Zeroizing;
 
-use super::{Account, AuthConfig};
+use super::{Account, AuthConfig, CodeDelivery};
 
 /// An RPC error.
 pub(crate) fn rpc(code: i32, message: impl Into<String>) -> RpcError {
@@ -45,6 +45,16 @@ pub(crate) struct AccountRecord {
     pub password: Option<Box<PasswordRecord>>,
     /// For a bot: the secret half of its token (`ID:SECRET`).
     pub bot_secret: Option<Zeroizing<String>>,
+    /// How its first login code is sent (when it has no login e-mail).
+    pub delivery: CodeDelivery,
+    /// The login e-mail: codes go there.
+    pub login_email: Option<String>,
+    /// It must set up a login e-mail before a code is sent.
+    pub email_setup_required: bool,
+    /// Its login code costs a payment.
+    pub payment_required: bool,
+    /// Where a forgotten 2FA password's recovery code goes.
+    pub recovery_email: Option<String>,
 }
 
 /// A 2FA password as the server keeps it: the SRP verifier, never the password.
@@ -63,6 +73,59 @@ struct PendingCode {
     /// Set by a `signIn` with the right code for an unregistered number: `signUp` may
     /// then use the hash.
     verified: bool,
+    /// How the code went out.
+    sent: Sent,
+    /// For [`Sent::SetUpEmail`]: the address being verified and the code sent to it.
+    setup: Option<(String, Zeroizing<String>)>,
+}
+
+/// How a login code went out (what `auth.sentCode` says).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    /// By phone (app, SMS, call, ...).
+    Phone(CodeDelivery),
+    /// By e-mail to this address.
+    Email(String),
+    /// Not yet: a login e-mail must be set up first.
+    SetUpEmail,
+}
+
+impl Sent {
+    /// How a resend goes (`next_type`): app → SMS → call → none; other phone ways → SMS.
+    pub fn next(&self) -> Option<CodeDelivery> {
+        match self {
+            Sent::Phone(CodeDelivery::App) => Some(CodeDelivery::Sms),
+            Sent::Phone(CodeDelivery::Sms) => Some(CodeDelivery::Call),
+            Sent::Phone(CodeDelivery::Call) => None,
+            Sent::Phone(_) => Some(CodeDelivery::Sms),
+            Sent::Email(_) | Sent::SetUpEmail => None,
+        }
+    }
+}
+
+/// What `auth.sendCode` led to.
+pub(crate) enum SendOutcome {
+    /// A code went out (or must be earned by setting up an e-mail).
+    Code(SentInfo),
+    /// A future auth token was honoured: the key is logged in.
+    Authorized(AccountRecord),
+    /// The code costs a payment; the hash names the attempt.
+    PaymentRequired { hash: String },
+}
+
+/// A sent code as the frontends describe it.
+pub(crate) struct SentInfo {
+    pub hash: String,
+    pub registered: bool,
+    pub sent: Sent,
+    /// The code itself (for the pattern of a flash call or the beginning of a word).
+    pub code: Zeroizing<String>,
+}
+
+/// A password recovery in progress for a key waiting for its password.
+struct Recovery {
+    code: Zeroizing<String>,
+    expires_at: i64,
 }
 
 /// What a key is, as far as login goes.
@@ -127,6 +190,12 @@ pub(crate) struct Store {
     binds: HashMap<(i32, i64), (i64, i64)>,
     exported: HashMap<Vec<u8>, Exported>,
     tokens: HashMap<Vec<u8>, LoginToken>,
+    /// Future auth tokens issued: token → (user id, expiry).
+    future_tokens: HashMap<Vec<u8>, (i64, i64)>,
+    /// Password recoveries, per principal key.
+    recoveries: HashMap<(i32, i64), Recovery>,
+    /// The last code sent to each e-mail address.
+    email_codes: HashMap<String, Zeroizing<String>>,
     primes: PrimeCache,
     rng: StdRng,
     /// The DCs that exist (a test number naming another DC belongs to the one asked).
@@ -148,6 +217,9 @@ impl Store {
             binds: HashMap::new(),
             exported: HashMap::new(),
             tokens: HashMap::new(),
+            future_tokens: HashMap::new(),
+            recoveries: HashMap::new(),
+            email_codes: HashMap::new(),
             primes: PrimeCache::new(),
             rng: StdRng::from_entropy(),
             dc_ids: Vec::new(),
@@ -201,6 +273,11 @@ impl Store {
                 .unwrap_or_else(|| self.home_of_new(&phone, default_dc)),
             password,
             bot_secret: None,
+            delivery: account.delivery,
+            login_email: account.login_email.clone(),
+            email_setup_required: account.email_setup_required,
+            payment_required: account.payment_required,
+            recovery_email: account.recovery_email.clone(),
         };
         self.by_phone.insert(phone, self.accounts.len());
         self.accounts.push(record);
@@ -233,6 +310,29 @@ impl Store {
         })
     }
 
+    /// A password set by `auth.recoverPassword`: parameters from the client's
+    /// `new_algo`, the verifier it computed (256 bytes).
+    pub fn new_password_record(
+        &mut self,
+        salt1: &[u8],
+        salt2: &[u8],
+        g: i32,
+        p: &[u8],
+        verifier: Vec<u8>,
+        hint: Option<String>,
+    ) -> Result<PasswordRecord, RpcError> {
+        if verifier.len() != 256 {
+            return Err(rpc(400, "NEW_SETTINGS_INVALID"));
+        }
+        let params = SrpParams::new(salt1, salt2, g, p, &mut self.primes)
+            .map_err(|_| rpc(400, "NEW_SETTINGS_INVALID"))?;
+        Ok(PasswordRecord {
+            params,
+            verifier: Zeroizing::new(verifier),
+            hint: hint.filter(|h| !h.is_empty()),
+        })
+    }
+
     /// Registers a bot from its token `ID:SECRET` (its user id is ID).
     pub fn add_bot(&mut self, token: &str, name: &str, home_dc: i32) -> Result<i64, String> {
         let (id, secret) = parse_bot_token(token)
@@ -250,6 +350,11 @@ impl Store {
             home_dc,
             password: None,
             bot_secret: Some(Zeroizing::new(secret.to_string())),
+            delivery: CodeDelivery::App,
+            login_email: None,
+            email_setup_required: false,
+            payment_required: false,
+            recovery_email: None,
         });
         Ok(id)
     }
@@ -329,12 +434,28 @@ impl Store {
             .expect("authorized users exist")
     }
 
-    /// Logs a key out.
-    pub fn log_out(&mut self, dc: i32, key_id: i64, now: i64) -> Result<(), RpcError> {
-        self.user_of(dc, key_id, now)?;
+    /// Logs a key out; returns a future auth token for the user (none for a bot).
+    pub fn log_out(&mut self, dc: i32, key_id: i64, now: i64) -> Result<Option<Vec<u8>>, RpcError> {
+        let user = self.user_of(dc, key_id, now)?.clone();
         let principal = self.principal(dc, key_id, now);
         self.keys.remove(&principal);
-        Ok(())
+        Ok(self.future_auth_token(&user, now))
+    }
+
+    /// A new future auth token for a user (not for bots), honoured by `send_code` once
+    /// before `future_token_ttl` ends.
+    pub fn future_auth_token(&mut self, user: &AccountRecord, now: i64) -> Option<Vec<u8>> {
+        if user.bot_secret.is_some() {
+            return None;
+        }
+        let ttl = self.config.future_token_ttl.as_secs() as i64;
+        self.future_tokens
+            .retain(|_, (_, expires_at)| *expires_at > now);
+        let mut token = vec![0u8; 32];
+        self.rng.fill_bytes(&mut token);
+        self.future_tokens
+            .insert(token.clone(), (user.user_id, now + ttl));
+        Some(token)
     }
 
     /// Logs out every other key of the key's user, on every DC.
@@ -368,14 +489,18 @@ impl Store {
         }
     }
 
-    /// Sends a code to a number homed on `dc` (PHONE_MIGRATE_X otherwise). Returns the
-    /// code's hash and whether the number is registered.
+    /// Sends a code to a number homed on `dc` (PHONE_MIGRATE_X otherwise), the way its
+    /// account asks for (a legacy client always gets a plain code). A live future auth
+    /// token of the number's account in `logout_tokens` logs the key in at once instead.
     pub fn send_code(
         &mut self,
         dc: i32,
+        key_id: i64,
         phone: &str,
+        logout_tokens: &[Vec<u8>],
+        legacy: bool,
         now: i64,
-    ) -> Result<(String, bool, usize), RpcError> {
+    ) -> Result<SendOutcome, RpcError> {
         if phone.is_empty() {
             return Err(rpc(400, "PHONE_NUMBER_INVALID"));
         }
@@ -384,27 +509,80 @@ impl Store {
         if home != dc {
             return Err(rpc(303, format!("PHONE_MIGRATE_{home}")));
         }
+        let account = self.account_by_phone(phone).cloned();
+        if let Some(account) = &account {
+            if self.config.honour_future_auth_tokens && !legacy {
+                let honoured = logout_tokens.iter().find(|token| {
+                    matches!(self.future_tokens.get(*token),
+                        Some((user, expires_at)) if *user == account.user_id && *expires_at > now)
+                });
+                if let Some(token) = honoured.cloned() {
+                    self.future_tokens.remove(&token);
+                    return Ok(SendOutcome::Authorized(self.authorize(
+                        dc,
+                        key_id,
+                        account.user_id,
+                        now,
+                    )));
+                }
+            }
+        }
+        let sent = match &account {
+            _ if legacy => Sent::Phone(CodeDelivery::Sms),
+            Some(a) if a.payment_required => Sent::Phone(a.delivery),
+            Some(a) => match &a.login_email {
+                Some(email) => Sent::Email(email.clone()),
+                None if a.email_setup_required => Sent::SetUpEmail,
+                None => Sent::Phone(a.delivery),
+            },
+            None => Sent::Phone(CodeDelivery::App),
+        };
         let mut hash = [0u8; 8];
         self.rng.fill_bytes(&mut hash);
         let hash = hex(&hash);
-        let code = self.new_code(phone);
-        let len = code.len();
+        if account.as_ref().is_some_and(|a| a.payment_required) && !legacy {
+            // Nothing is sent until the payment; the hash names the attempt.
+            return Ok(SendOutcome::PaymentRequired { hash });
+        }
+        let code = match &sent {
+            Sent::SetUpEmail => Zeroizing::new(String::new()),
+            Sent::Email(email) => self.new_email_code(email),
+            Sent::Phone(delivery) => self.new_code(phone, *delivery),
+        };
         self.codes.insert(
             hash.clone(),
             PendingCode {
                 phone: phone.to_string(),
-                code,
+                code: code.clone(),
                 expires_at: now + self.config.code_ttl.as_secs() as i64,
                 verified: false,
+                sent: sent.clone(),
+                setup: None,
             },
         );
-        Ok((hash, self.by_phone.contains_key(phone), len))
+        Ok(SendOutcome::Code(SentInfo {
+            hash,
+            registered: account.is_some(),
+            sent,
+            code,
+        }))
     }
 
-    fn new_code(&mut self, phone: &str) -> Zeroizing<String> {
-        let code = Zeroizing::new(match &self.config.code {
+    /// A new login code for a phone, shaped by how it is sent: digits (a flash call's is
+    /// the whole calling number), a word, or a phrase.
+    fn new_code(&mut self, phone: &str, delivery: CodeDelivery) -> Zeroizing<String> {
+        let digits = match &self.config.code {
             Some(code) => code.clone(),
             None => format!("{:05}", self.rng.gen_range(0..100_000)),
+        };
+        let code = Zeroizing::new(match delivery {
+            CodeDelivery::FlashCall => format!("{FLASH_CALL_PREFIX}{digits}"),
+            CodeDelivery::SmsWord => WORDS[self.rng.gen_range(0..WORDS.len())].to_string(),
+            CodeDelivery::SmsPhrase => (0..3)
+                .map(|_| WORDS[self.rng.gen_range(0..WORDS.len())])
+                .collect::<Vec<_>>()
+                .join(" "),
+            _ => digits,
         });
         // Printed so that a person can log in by hand; the tests read it from the store.
         tracing::info!(target: "test_dc::codes", phone, code = code.as_str(), "login code");
@@ -413,6 +591,22 @@ impl Store {
         }
         self.last_codes.insert(phone.to_string(), code.clone());
         code
+    }
+
+    /// A new 6-digit code "e-mailed" to `email` (readable with `last_email_code`).
+    fn new_email_code(&mut self, email: &str) -> Zeroizing<String> {
+        let code = Zeroizing::new(format!("{:06}", self.rng.gen_range(0..1_000_000)));
+        tracing::info!(target: "test_dc::codes", email, code = code.as_str(), "e-mail code");
+        if self.config.print_codes {
+            eprintln!("code for {email}: {}", code.as_str());
+        }
+        self.email_codes.insert(email.to_string(), code.clone());
+        code
+    }
+
+    /// The last code sent to an e-mail address.
+    pub fn last_email_code(&self, email: &str) -> Option<String> {
+        self.email_codes.get(email).map(|c| c.to_string())
     }
 
     fn pending(&self, phone: &str, hash: &str, now: i64) -> Result<&PendingCode, RpcError> {
@@ -426,18 +620,103 @@ impl Store {
         }
     }
 
-    /// A new code for the same hash.
-    pub fn resend_code(&mut self, phone: &str, hash: &str, now: i64) -> Result<usize, RpcError> {
+    /// A new code for the same hash, sent the next way (`next_type`); SEND_CODE_UNAVAILABLE
+    /// when there is none left (a legacy client may always resend).
+    pub fn resend_code(
+        &mut self,
+        phone: &str,
+        hash: &str,
+        legacy: bool,
+        now: i64,
+    ) -> Result<SentInfo, RpcError> {
         self.check_flood(phone, now)?;
-        self.pending(phone, hash, now)?;
-        let code = self.new_code(phone);
-        let len = code.len();
+        let pending = self.pending(phone, hash, now)?;
+        let sent = match pending.sent.next() {
+            Some(next) => Sent::Phone(next),
+            None if legacy => pending.sent.clone(),
+            None => return Err(rpc(406, "SEND_CODE_UNAVAILABLE")),
+        };
+        let code = match &sent {
+            Sent::Phone(delivery) => self.new_code(phone, *delivery),
+            Sent::Email(email) => self.new_email_code(email),
+            Sent::SetUpEmail => Zeroizing::new(String::new()),
+        };
         let ttl = self.config.code_ttl.as_secs() as i64;
         if let Some(pending) = self.codes.get_mut(hash) {
-            pending.code = code;
+            pending.code = code.clone();
             pending.expires_at = now + ttl;
+            pending.sent = sent.clone();
+        }
+        Ok(SentInfo {
+            hash: hash.to_string(),
+            registered: self.is_registered(phone),
+            sent,
+            code,
+        })
+    }
+
+    // --- Login e-mail ----------------------------------------------------------------------
+
+    /// `account.sendVerifyEmailCode` for a login that must set up an e-mail: sends a code
+    /// to `email`; returns its length.
+    pub fn send_setup_email_code(
+        &mut self,
+        phone: &str,
+        hash: &str,
+        email: &str,
+        now: i64,
+    ) -> Result<usize, RpcError> {
+        if !is_email(email) {
+            return Err(rpc(400, "EMAIL_INVALID"));
+        }
+        if self.pending(phone, hash, now)?.sent != Sent::SetUpEmail {
+            return Err(rpc(400, "EMAIL_NOT_SETUP_REQUIRED"));
+        }
+        let code = self.new_email_code(email);
+        let len = code.len();
+        if let Some(pending) = self.codes.get_mut(hash) {
+            pending.setup = Some((email.to_string(), code));
         }
         Ok(len)
+    }
+
+    /// `account.verifyEmail` for a login: the e-mail becomes the account's login e-mail
+    /// and the login code goes there (same hash).
+    pub fn verify_setup_email(
+        &mut self,
+        phone: &str,
+        hash: &str,
+        code: &str,
+        now: i64,
+    ) -> Result<(String, SentInfo), RpcError> {
+        let pending = self.pending(phone, hash, now)?;
+        let Some((email, expected)) = pending.setup.clone() else {
+            return Err(rpc(400, "EMAIL_VERIFY_EXPIRED"));
+        };
+        if expected.as_str() != code || code.is_empty() {
+            return Err(rpc(400, "CODE_INVALID"));
+        }
+        if let Some(index) = self.by_phone.get(phone).copied() {
+            if let Some(account) = self.accounts.get_mut(index) {
+                account.login_email = Some(email.clone());
+            }
+        }
+        let login_code = self.new_email_code(&email);
+        let sent = Sent::Email(email.clone());
+        if let Some(pending) = self.codes.get_mut(hash) {
+            pending.code = login_code.clone();
+            pending.sent = sent.clone();
+            pending.setup = None;
+        }
+        Ok((
+            email,
+            SentInfo {
+                hash: hash.to_string(),
+                registered: self.is_registered(phone),
+                sent,
+                code: login_code,
+            },
+        ))
     }
 
     /// Cancels a code: its hash is dead.
@@ -457,15 +736,24 @@ impl Store {
         &mut self,
         phone: &str,
         hash: &str,
-        code: &str,
+        code: &Code<'_>,
         now: i64,
     ) -> Result<(), RpcError> {
         self.check_flood(phone, now)?;
-        if code.is_empty() {
+        let (text, by_email) = match code {
+            Code::Phone(text) => (*text, false),
+            Code::Email(text) => (*text, true),
+        };
+        if text.is_empty() {
             return Err(rpc(400, "PHONE_CODE_EMPTY"));
         }
         let pending = self.pending(phone, hash, now)?;
-        if pending.code.as_str() == code {
+        if pending.sent == Sent::SetUpEmail {
+            return Err(rpc(400, "EMAIL_SETUP_REQUIRED"));
+        }
+        // An e-mailed code counts only as an e-mail verification, a phone code only as one.
+        let right_channel = by_email == matches!(pending.sent, Sent::Email(_));
+        if right_channel && pending.code.as_str() == text {
             self.wrong_codes.remove(phone);
             return Ok(());
         }
@@ -494,7 +782,7 @@ impl Store {
         key_id: i64,
         phone: &str,
         hash: &str,
-        code: &str,
+        code: &Code<'_>,
         now: i64,
     ) -> Result<SignIn, RpcError> {
         let home = self.home_of_phone(phone, dc);
@@ -553,7 +841,7 @@ impl Store {
             return Err(rpc(400, "PHONE_NUMBER_OCCUPIED"));
         }
         match code {
-            Some(code) => self.check_code(phone, hash, code, now)?,
+            Some(code) => self.check_code(phone, hash, &Code::Phone(code), now)?,
             None => {
                 if !self.pending(phone, hash, now)?.verified {
                     return Err(rpc(400, "PHONE_CODE_INVALID"));
@@ -628,6 +916,75 @@ impl Store {
         server
             .verify(a, m1)
             .map_err(|_| rpc(400, "PASSWORD_HASH_INVALID"))?;
+        Ok(self.authorize(dc, key_id, user_id, now))
+    }
+
+    // --- Password recovery -------------------------------------------------------------
+
+    /// `auth.requestPasswordRecovery` by a key waiting for its password: e-mails a code to
+    /// the account's recovery address and returns that address.
+    pub fn request_password_recovery(
+        &mut self,
+        dc: i32,
+        key_id: i64,
+        now: i64,
+    ) -> Result<String, RpcError> {
+        let principal = self.principal(dc, key_id, now);
+        let Some(KeyState::PasswordPending { user_id, .. }) = self.keys.get(&principal) else {
+            return Err(rpc(400, "PASSWORD_EMPTY"));
+        };
+        let account = self.account(*user_id).cloned().ok_or_else(unauthorized)?;
+        let Some(email) = account.recovery_email else {
+            return Err(rpc(400, "PASSWORD_RECOVERY_NA"));
+        };
+        let code = self.new_email_code(&email);
+        self.recoveries.insert(
+            principal,
+            Recovery {
+                code,
+                expires_at: now + self.config.code_ttl.as_secs() as i64,
+            },
+        );
+        Ok(email)
+    }
+
+    /// Checks a recovery code (CODE_INVALID, PASSWORD_RECOVERY_EXPIRED).
+    pub fn check_recovery_code(
+        &self,
+        dc: i32,
+        key_id: i64,
+        code: &str,
+        now: i64,
+    ) -> Result<(), RpcError> {
+        let principal = self.principal(dc, key_id, now);
+        match self.recoveries.get(&principal) {
+            None => Err(rpc(400, "PASSWORD_RECOVERY_NA")),
+            Some(r) if r.expires_at <= now => Err(rpc(400, "PASSWORD_RECOVERY_EXPIRED")),
+            Some(r) if r.code.as_str() == code && !code.is_empty() => Ok(()),
+            Some(_) => Err(rpc(400, "CODE_INVALID")),
+        }
+    }
+
+    /// `auth.recoverPassword`: with the right code the password is removed (or replaced by
+    /// `new_password`: its SRP parameters and verifier) and the key logged in.
+    pub fn recover_password(
+        &mut self,
+        dc: i32,
+        key_id: i64,
+        code: &str,
+        new_password: Option<PasswordRecord>,
+        now: i64,
+    ) -> Result<AccountRecord, RpcError> {
+        self.check_recovery_code(dc, key_id, code, now)?;
+        let principal = self.principal(dc, key_id, now);
+        let Some(KeyState::PasswordPending { user_id, .. }) = self.keys.get(&principal) else {
+            return Err(rpc(400, "PASSWORD_EMPTY"));
+        };
+        let user_id = *user_id;
+        self.recoveries.remove(&principal);
+        if let Some(account) = self.accounts.iter_mut().find(|a| a.user_id == user_id) {
+            account.password = new_password.map(Box::new);
+        }
         Ok(self.authorize(dc, key_id, user_id, now))
     }
 
@@ -784,6 +1141,47 @@ fn parse_bot_token(token: &str) -> Option<(i64, &str)> {
     let (id, secret) = token.split_once(':')?;
     let id: i64 = id.parse().ok().filter(|id| *id > 0)?;
     (!secret.is_empty()).then_some((id, secret))
+}
+
+/// A login code as `auth.signIn` carries it.
+pub(crate) enum Code<'a> {
+    /// `phone_code`.
+    Phone(&'a str),
+    /// `email_verification: emailVerificationCode`.
+    Email(&'a str),
+}
+
+/// The beginning of the number a flash call comes from (the code is the whole number).
+pub(crate) const FLASH_CALL_PREFIX: &str = "99966";
+
+/// Words an "SMS word" or "SMS phrase" code is made of.
+const WORDS: &[&str] = &[
+    "amber", "birch", "cedar", "delta", "ember", "fjord", "grove", "harbor", "island", "juniper",
+    "kestrel", "lagoon", "meadow", "nectar", "orchid", "prairie",
+];
+
+/// Roughly an e-mail address: something, `@`, a domain with a dot.
+fn is_email(email: &str) -> bool {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !email.contains(char::is_whitespace)
+        }
+        None => false,
+    }
+}
+
+/// An address as Telegram shows it to someone who may not know it: `a***@example.com`.
+pub(crate) fn email_pattern(email: &str) -> String {
+    match email.split_once('@') {
+        Some((local, domain)) => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        None => "***".into(),
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
