@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use auth_api::client::{Client, ClientConfig, MemoryStore, SignIn};
 use auth_api::legacy::layer23::{enums, functions, types};
-use auth_api::Serialize;
+use auth_api::{Identifiable, Serialize};
 use project_tests::script::bounded;
 use test_dc::{Account, AuthConfig, TestDc};
 
@@ -57,9 +57,26 @@ async fn the_twelve_legacy_calls_end_to_end() {
         let enums::auth::CheckedPhone::CheckedPhone(known) =
             legacy.check_phone("+9996621111").await.unwrap();
         assert!(known.phone_registered);
-        let (layer, init) = dc
-            .server(2)
-            .declared(old.session().await.keys[&2].auth_key.id());
+        // PFS: the client bound a temporary key with a real MTProto 1.0 bind message before
+        // anything else, at layer 23 too; the layer is declared on that key.
+        let perm = old.session().await.keys[&2].auth_key.id();
+        let status = old
+            .connection_status(2)
+            .await
+            .expect("a connection to DC 2");
+        let temp = status.wire_key_id.expect("a key on the wire");
+        assert_ne!(temp, perm, "the permanent key stays off the wire");
+        assert_eq!(status.temp_keys_bound, 1);
+        let seen = dc.server(2).stats().request_keys;
+        assert_eq!(
+            seen[0],
+            (
+                temp,
+                auth_api::functions::auth::BindTempAuthKey::CONSTRUCTOR_ID
+            )
+        );
+        assert!(seen.iter().all(|(key, _)| *key == temp), "{seen:x?}");
+        let (layer, init) = dc.server(2).declared(temp);
         assert_eq!(layer, Some(23));
         assert_eq!(init.expect("initConnection").api_id, API_ID);
         // The first request, byte for byte: invokeWithLayer(23, layer 23's initConnection(...)).
@@ -145,12 +162,18 @@ async fn the_twelve_legacy_calls_end_to_end() {
         let key_3 = on_3.session().await.keys[&3].auth_key.id();
         assert_eq!(dc.backend().authorized_user(3, key_3), Some(user.id.into()));
 
-        // bindTempAuthKey over a permanent key: refused, in a layer-23 answer path.
+        // bindTempAuthKey by hand, in the layer-23 answer path: DC 3's key is unknown on DC
+        // 2, and a bind message that is not one, with the right key, does not decrypt.
         let refused = legacy
             .bind_temp_auth_key(key_3, 1, 0, vec![0; 64])
             .await
             .unwrap_err();
-        assert_eq!(refused.rpc_name(), Some("TEMP_AUTH_KEY_EMPTY"));
+        assert_eq!(refused.rpc_name(), Some("PERM_AUTH_KEY_INVALID"));
+        let refused = legacy
+            .bind_temp_auth_key(perm, 1, 0, vec![0; 64])
+            .await
+            .unwrap_err();
+        assert_eq!(refused.rpc_name(), Some("ENCRYPTED_MESSAGE_INVALID"));
 
         // resetAuthorizations logs the DC 3 key out; logOut the caller.
         assert!(legacy.reset_authorizations().await.unwrap());

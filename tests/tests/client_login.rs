@@ -63,18 +63,26 @@ async fn a_registered_number_signs_in_and_the_session_outlives_the_client() {
         let session = client.session().await;
         assert_eq!((session.home_dc, session.user_id), (Some(2), Some(user.id)));
         // The client declared its layer and app on the connection's first request.
-        let (layer, init) = dc.server(2).declared(session.keys[&2].auth_key.id());
+        let wire = client
+            .connection_status(2)
+            .await
+            .and_then(|s| s.wire_key_id)
+            .expect("a key on the wire");
+        let (layer, init) = dc.server(2).declared(wire);
         assert_eq!(layer, Some(auth_api::LAYER));
         let init = init.expect("initConnection");
         assert_eq!((init.api_id, init.lang_code.as_str()), (611_335, "en"));
         drop(client);
 
-        // A new client from the stored session: no key exchange, still signed in.
-        let exchanges = dc.server(2).stats().key_exchanges;
+        // A new client from the stored session: no new permanent key (only a temporary
+        // one, bound to it), still signed in.
+        let exchanges = permanent_exchanges(&dc, 2);
+        let temp = dc.server(2).stats().temp_key_exchanges;
         let again = Client::new(config(&dc, 1, store)).unwrap();
         assert_eq!(again.home_dc().await, 2);
         assert_eq!(again.get_me().await.unwrap().id, user.id);
-        assert_eq!(dc.server(2).stats().key_exchanges, exchanges);
+        assert_eq!(permanent_exchanges(&dc, 2), exchanges);
+        assert_eq!(dc.server(2).stats().temp_key_exchanges, temp + 1);
         assert!(again.is_authorized().await.unwrap());
         again.log_out().await.unwrap();
         assert!(!again.is_authorized().await.unwrap());
@@ -157,8 +165,9 @@ async fn phone_migrate_moves_the_home_dc_and_the_session_records_it() {
                 .authorized_user(2, client.session().await.keys[&2].auth_key.id()),
             Some(user.id)
         );
-        // DC 1 only saw the sendCode that migrated.
-        assert_eq!(dc.server(1).stats().key_exchanges, 1);
+        // DC 1 only saw the sendCode that migrated (over one permanent and one temporary key).
+        assert_eq!(permanent_exchanges(&dc, 1), 1);
+        assert_eq!(dc.server(1).stats().temp_key_exchanges, 1);
         drop(client);
         let again = Client::new(config(&dc, 1, store)).unwrap();
         let before = dc.server(1).stats().connections;
@@ -275,16 +284,35 @@ async fn user_migrate_before_login_moves_the_login_attempt() {
     .await;
 }
 
+/// Key exchanges on DC `i` that made a permanent key (PFS adds a temporary one per
+/// connection).
+fn permanent_exchanges(dc: &TestDc, i: i32) -> u64 {
+    let stats = dc.server(i).stats();
+    stats.key_exchanges - stats.temp_key_exchanges
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_clients_log_in_at_once() {
+    // Without PFS: the test DC runs key exchanges under its one lock, and 400 of them (a
+    // permanent and a temporary key per client) do not fit the 10 s connect timeout of a
+    // debug build on 2 cores. `fifty_pfs_clients_log_in_at_once` covers PFS under load.
+    concurrent_logins(200, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_pfs_clients_log_in_at_once() {
+    concurrent_logins(50, true).await;
+}
+
+async fn concurrent_logins(clients: usize, pfs: bool) {
     bounded(async {
-        const CLIENTS: usize = 200;
-        let phones: Vec<String> = (0..CLIENTS).map(|i| format!("+99966 2 {i:04}")).collect();
+        let phones: Vec<String> = (0..clients).map(|i| format!("+99966 2 {i:04}")).collect();
         let accounts = phones.iter().map(|p| Account::new(p.clone())).collect();
         let dc = start(accounts, AuthConfig::default()).await;
         let mut tasks = tokio::task::JoinSet::new();
         for phone in phones.clone() {
-            let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+            let client =
+                Client::new(config(&dc, 2, Arc::new(MemoryStore::new())).pfs(pfs)).unwrap();
             tasks.spawn(async move {
                 let token = client.send_code(&phone).await?.into_code()?;
                 match client.sign_in(&token, CODE).await? {
@@ -299,8 +327,10 @@ async fn two_hundred_clients_log_in_at_once() {
             assert_eq!(Some(id), dc.backend().user_id(&phone));
             done += 1;
         }
-        assert_eq!(done, CLIENTS);
-        assert_eq!(dc.server(2).stats().key_exchanges, CLIENTS as u64);
+        assert_eq!(done, clients);
+        assert_eq!(permanent_exchanges(&dc, 2), clients as u64);
+        let temp = if pfs { clients as u64 } else { 0 };
+        assert_eq!(dc.server(2).stats().temp_key_exchanges, temp);
     })
     .await;
 }
@@ -332,10 +362,14 @@ async fn a_session_file_signs_in_a_new_client_without_a_key_exchange() {
             let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, 0o600);
         }
-        let exchanges = dc.server(2).stats().key_exchanges;
+        let exchanges = permanent_exchanges(&dc, 2);
         let again = Client::new(config(&dc, 1, Arc::new(FileStore::new(path.clone())))).unwrap();
         assert_eq!(again.get_me().await.unwrap().id, user.id);
-        assert_eq!(dc.server(2).stats().key_exchanges, exchanges, "no new key");
+        assert_eq!(
+            permanent_exchanges(&dc, 2),
+            exchanges,
+            "no new permanent key"
+        );
 
         // A truncated copy: a clear error, and the file is left as it was.
         let truncated = dir.join("truncated.bin");

@@ -19,7 +19,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -94,6 +93,10 @@ pub struct ClientConfig {
     pub reconnect: Backoff,
     /// Where the session lives.
     pub store: Arc<dyn SessionStore>,
+    /// Perfect forward secrecy: each connection runs over a temporary key living this
+    /// long, bound to the permanent key (which never goes on the wire after its
+    /// exchange) and replaced before it expires. `None` turns PFS off.
+    pub pfs: Option<Duration>,
 }
 
 impl std::fmt::Debug for ClientConfig {
@@ -105,6 +108,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("layer", &self.layer)
             .field("transport", &self.transport)
             .field("obfuscated", &self.obfuscated)
+            .field("pfs", &self.pfs)
             .finish_non_exhaustive()
     }
 }
@@ -112,7 +116,8 @@ impl std::fmt::Debug for ClientConfig {
 impl ClientConfig {
     /// A configuration with these defaults: abridged transport, layer [`crate::LAYER`],
     /// device strings naming this crate, a 60 s flood-sleep threshold, 30 s requests,
-    /// reconnection giving up after 4 attempts (100 ms doubling), and a [`MemoryStore`].
+    /// reconnection giving up after 4 attempts (100 ms doubling), a [`MemoryStore`], and
+    /// perfect forward secrecy with 24-hour temporary keys.
     pub fn new(
         api_id: i32,
         api_hash: impl Into<String>,
@@ -144,9 +149,20 @@ impl ClientConfig {
                 max_attempts: Some(4),
             },
             store: Arc::new(MemoryStore::new()),
+            pfs: Some(DEFAULT_TEMP_KEY_LIFETIME),
         }
     }
+
+    /// Turns perfect forward secrecy on (the default, with temporary keys living 24 h) or
+    /// off.
+    pub fn pfs(mut self, on: bool) -> Self {
+        self.pfs = on.then_some(DEFAULT_TEMP_KEY_LIFETIME);
+        self
+    }
 }
+
+/// How long a temporary key lives by default (PFS).
+pub const DEFAULT_TEMP_KEY_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 impl ClientConfig {
     /// Telegram's production servers: DC 2 at 149.154.167.51:443 to start from (the
@@ -228,8 +244,47 @@ struct State {
 
 struct DcConnection {
     conn: Connection,
-    /// Whether the connection's layer and `initConnection` were declared.
-    introduced: AtomicBool,
+}
+
+/// A request body already serialized (what the prologue wraps).
+struct Raw<'a>(&'a [u8]);
+
+impl tl_wire::Serialize for Raw<'_> {
+    fn serialize(&self, buf: &mut impl tl_wire::bytes::BufMut) {
+        buf.put_slice(self.0);
+    }
+}
+
+/// The wrapping of each key's first request: `invokeWithLayer(layer, initConnection(...))`
+/// with the configured app strings (layer 23's own `initConnection` for layers up to 23).
+fn prologue(config: &ClientConfig) -> mtproto_net::Prologue {
+    let config = config.clone();
+    mtproto_net::Prologue::new(move |body| {
+        use tl_wire::Serialize;
+        if config.layer <= crate::legacy::layer23::LAYER {
+            let init = crate::legacy::layer23::functions::InitConnection::new(
+                config.api_id,
+                config.device_model.clone(),
+                config.system_version.clone(),
+                config.app_version.clone(),
+                config.lang_code.clone(),
+                Raw(body),
+            );
+            functions::InvokeWithLayer::new(config.layer, init).to_bytes()
+        } else {
+            let init = functions::InitConnection::new(
+                config.api_id,
+                config.device_model.clone(),
+                config.system_version.clone(),
+                config.app_version.clone(),
+                config.system_lang_code.clone(),
+                config.lang_pack.clone(),
+                config.lang_code.clone(),
+                Raw(body),
+            );
+            functions::InvokeWithLayer::new(config.layer, init).to_bytes()
+        }
+    })
 }
 
 impl std::fmt::Debug for Client {
@@ -263,6 +318,13 @@ impl Client {
     /// falls more than 256 behind skips the oldest).
     pub fn updates(&self) -> tokio::sync::broadcast::Receiver<RawUpdate> {
         self.inner.updates.subscribe()
+    }
+
+    /// The connection to `dc`'s counters and state (key exchanges, resends, the key on the
+    /// wire: with PFS, the bound temporary key), if the client has one open.
+    pub async fn connection_status(&self, dc: i32) -> Option<mtproto_net::Status> {
+        let state = self.inner.state.lock().await;
+        state.conns.get(&dc).map(|c| c.conn.status())
     }
 
     /// A copy of the session as it is now.
@@ -304,6 +366,8 @@ impl Client {
         net.auth = state.session.keys.get(&dc).cloned();
         net.request_timeout = config.request_timeout;
         net.reconnect = config.reconnect.clone();
+        net.pfs = config.pfs.map(mtproto_net::PfsConfig::new);
+        net.prologue = Some(prologue(config));
         let (conn, mut events) = Connection::connect(net)
             .await
             .map_err(|source| ClientError::connect(dc, source))?;
@@ -324,64 +388,22 @@ impl Client {
         });
         state.session.keys.insert(dc, conn.auth());
         config.store.save(&state.session)?;
-        let conn = Arc::new(DcConnection {
-            conn,
-            introduced: AtomicBool::new(false),
-        });
+        let conn = Arc::new(DcConnection { conn });
         state.conns.insert(dc, conn.clone());
         Ok(conn)
     }
 
-    /// Sends `request` on DC `dc`'s connection, inside `invokeWithLayer(initConnection(...))`
-    /// when it is the connection's first; no migration or flood handling.
+    /// Sends `request` on DC `dc`'s connection (the connection's prologue declares the
+    /// layer and app on each new key); no migration or flood handling.
     async fn invoke_on<R>(&self, dc: i32, request: &R) -> Result<R::Return, ClientError>
     where
         R: RemoteCall + Clone,
     {
         let conn = self.connection(dc).await?;
-        if conn.introduced.load(Ordering::Acquire) {
-            return conn
-                .conn
-                .invoke(request)
-                .await
-                .map_err(|e| ClientError::invoke(dc, e));
-        }
-        let config = &self.inner.config;
-        let answer = if config.layer <= crate::legacy::layer23::LAYER {
-            // Layer 23's own `initConnection` (no system language, no language pack).
-            let init = crate::legacy::layer23::functions::InitConnection::new(
-                config.api_id,
-                config.device_model.clone(),
-                config.system_version.clone(),
-                config.app_version.clone(),
-                config.lang_code.clone(),
-                request.clone(),
-            );
-            conn.conn
-                .invoke(&functions::InvokeWithLayer::new(config.layer, init))
-                .await
-        } else {
-            let init = functions::InitConnection::new(
-                config.api_id,
-                config.device_model.clone(),
-                config.system_version.clone(),
-                config.app_version.clone(),
-                config.system_lang_code.clone(),
-                config.lang_pack.clone(),
-                config.lang_code.clone(),
-                request.clone(),
-            );
-            conn.conn
-                .invoke(&functions::InvokeWithLayer::new(config.layer, init))
-                .await
-        };
-        if !matches!(
-            answer,
-            Err(mtproto_net::InvokeError::Timeout | mtproto_net::InvokeError::Closed)
-        ) {
-            conn.introduced.store(true, Ordering::Release);
-        }
-        answer.map_err(|e| ClientError::invoke(dc, e))
+        conn.conn
+            .invoke(request)
+            .await
+            .map_err(|e| ClientError::invoke(dc, e))
     }
 
     /// Sends any generated call to the home DC and returns its typed answer: the first

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use mtproto_crypto::RsaPublicKey;
 pub use mtproto_proto::endpoint::StoredAuth;
-use mtproto_proto::endpoint::{ClientEndpointConfig, Obfuscation};
+use mtproto_proto::endpoint::{ClientEndpointConfig, Obfuscation, PfsConfig};
 use mtproto_proto::handshake::client::ClientConfig as KexConfig;
-use mtproto_proto::session::SessionConfig;
+use mtproto_proto::session::{Prologue, SessionConfig};
 use mtproto_proto::transport::{MtProxySecret, Transport, TransportConfig};
 
 use crate::error::{ConfigError, NetError};
@@ -78,7 +78,16 @@ pub struct ConnectConfig {
     /// logged) rather than blocking the connection.
     pub event_capacity: usize,
     /// What to do when the server says it does not know the key (transport error -404).
+    /// With [`ConnectConfig::pfs`] a lost temporary key is replaced and bound by the
+    /// connection itself; this policy then applies to the permanent key (its bind refused).
     pub unknown_key: UnknownKeyPolicy,
+    /// Perfect forward secrecy: `Some` runs every request over temporary keys bound to the
+    /// permanent key ([`PfsConfig`]); `None` (the default here) uses the permanent key.
+    pub pfs: Option<PfsConfig>,
+    /// Wraps the first request over each key (a new connection's key, each temporary key):
+    /// how a client declares its layer and app with `invokeWithLayer(initConnection(...))`.
+    /// `None` sends requests as they are.
+    pub prologue: Option<Prologue>,
     /// Names constructor ids in logs (for example `auth_api::constructor_name`); the
     /// runtime itself knows only the service schema's names.
     pub constructor_names: fn(u32) -> Option<&'static str>,
@@ -108,6 +117,8 @@ impl ConnectConfig {
             event_capacity: 1024,
             constructor_names: mtproto_proto::schema::name_of,
             unknown_key: UnknownKeyPolicy::Report,
+            pfs: None,
+            prologue: None,
         }
     }
 
@@ -180,6 +191,8 @@ impl ConnectConfig {
             },
             session: self.session.clone(),
             idle_timeout: self.idle_timeout,
+            pfs: self.pfs,
+            prologue: self.prologue.clone(),
         })
     }
 

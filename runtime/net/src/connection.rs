@@ -57,6 +57,11 @@ pub enum NetEvent {
     /// A new authorization key was created (after a -404 from the server): persist
     /// [`Connection::auth`] again.
     NewAuthKey,
+    /// With PFS: a temporary key was bound to the permanent key; requests now run over it.
+    TempKeyBound {
+        /// The temporary key's id.
+        temp_key_id: i64,
+    },
     /// The server says it does not know the authorization key (transport error -404). The
     /// key may be gone (and its login with it), or someone on the path forged the four
     /// bytes: the driver replaces nothing by itself. Requests wait in the queue (each until
@@ -101,6 +106,11 @@ pub struct Status {
     /// Whether the driver waits for the application's decision on a key the server does not
     /// know ([`NetEvent::AuthKeyUnknown`]).
     pub key_unknown: bool,
+    /// With PFS: temporary keys bound so far.
+    pub temp_keys_bound: u32,
+    /// The id of the key on the wire: the bound temporary key with PFS, else the
+    /// permanent key.
+    pub wire_key_id: Option<i64>,
 }
 
 /// State the driver publishes for the handles.
@@ -181,6 +191,7 @@ impl Connection {
                 status: Status {
                     connections: 1,
                     key_exchanges: endpoint.key_exchanges(),
+                    wire_key_id: endpoint.wire_key_id(),
                     ..Status::default()
                 },
             }),

@@ -123,7 +123,14 @@ impl Driver {
                     // Every unanswered request goes back to the queue, for a new msg_id.
                     self.endpoint.connection_lost();
                     self.drain_events();
-                    let unknown_key = error.is_unknown_key();
+                    // With PFS a lost temporary key is replaced by the endpoint itself; a
+                    // refused bind means the permanent key is the one the server lost.
+                    let unknown_key = (error.is_unknown_key()
+                        && !self.endpoint.recovers_unknown_key())
+                        || matches!(
+                            &error,
+                            NetError::Connection(e) if e.is_unknown_perm_key()
+                        );
                     self.emit(NetEvent::Disconnected {
                         error: error.clone(),
                     });
@@ -220,6 +227,7 @@ impl Driver {
             let mut state = self.shared.lock();
             state.auth = auth;
             state.status.key_exchanges += 1;
+            state.status.wire_key_id = self.endpoint.wire_key_id();
         }
         self.emit(NetEvent::NewAuthKey);
     }
@@ -324,6 +332,14 @@ impl Driver {
                     self.key_created();
                     continue;
                 }
+                ClientEvent::TempKeyCreated { key_id } => {
+                    tracing::debug!(
+                        temp_key_id = format_args!("{key_id:#x}"),
+                        "temporary key created"
+                    );
+                    self.shared.lock().status.key_exchanges += 1;
+                    continue;
+                }
                 ClientEvent::Session(event) => event,
             };
             match event {
@@ -341,6 +357,22 @@ impl Driver {
                     self.complete(id, Err(InvokeError::Decode(error)));
                 }
                 Event::Update { body } => self.emit(NetEvent::Update { body }),
+                Event::Bound => {
+                    let temp_key_id = self.endpoint.wire_key_id().unwrap_or(0);
+                    tracing::info!(
+                        temp_key_id = format_args!("{temp_key_id:#x}"),
+                        "temporary key bound"
+                    );
+                    {
+                        let mut state = self.shared.lock();
+                        state.status.temp_keys_bound += 1;
+                        state.status.wire_key_id = Some(temp_key_id);
+                    }
+                    self.emit(NetEvent::TempKeyBound { temp_key_id });
+                }
+                Event::BindRefused { error } => {
+                    tracing::warn!(%error, "the temporary key's bind was refused");
+                }
                 Event::NewSession { first_msg_id } => {
                     self.emit(NetEvent::NewSession { first_msg_id })
                 }

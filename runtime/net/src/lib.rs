@@ -58,5 +58,6 @@ mod link;
 pub use config::{Backoff, ConnectConfig, StoredAuth, UnknownKeyPolicy};
 pub use connection::{Connection, Events, NetEvent, Status};
 pub use error::{ConfigError, GaveUp, InvokeError, NetError};
-pub use mtproto_proto::session::{RpcError, SessionConfig};
+pub use mtproto_proto::endpoint::PfsConfig;
+pub use mtproto_proto::session::{Prologue, RpcError, SessionConfig};
 pub use mtproto_proto::transport::{MtProxySecret, Transport};

@@ -8,13 +8,17 @@ use util::server_key;
 use std::time::Duration;
 
 use mtproto_crypto::{AuthKey, DhParams};
+use mtproto_proto::endpoint::PfsConfig;
 use mtproto_proto::endpoint::{
     ClientEndpoint, ClientEndpointConfig, ClientEvent, ConnectionError, ConnectionId, Obfuscation,
     ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent, StoredAuth,
 };
 use mtproto_proto::handshake::client::ClientConfig as KexConfig;
 use mtproto_proto::handshake::server::ServerConfig;
-use mtproto_proto::session::{Event, RequestId, SessionConfig};
+use mtproto_proto::session::{Event, RequestId, SessionConfig, BIND_TEMP_AUTH_KEY_ID};
+
+/// `boolTrue`.
+const BOOL_TRUE: [u8; 4] = 0x9972_75b5_u32.to_le_bytes();
 use mtproto_proto::transport::{Transport, TransportConfig};
 
 const T0: Duration = Duration::from_secs(1_700_000_000);
@@ -36,6 +40,8 @@ fn client_config(transport: Transport, obfuscated: bool) -> ClientEndpointConfig
         },
         session: SessionConfig::default(),
         idle_timeout: Some(Duration::from_secs(90)),
+        pfs: None,
+        prologue: None,
     }
 }
 
@@ -74,6 +80,10 @@ struct Pair {
     served: Vec<Vec<u8>>,
     /// Answer requests (else the server stays silent about them).
     answering: bool,
+    /// Leave `auth.bindTempAuthKey` unanswered (kept here as key id, msg id, session id
+    /// and body) until the test answers it.
+    hold_bind: bool,
+    held_binds: Vec<(i64, i64, i64, Vec<u8>)>,
     client_events: Vec<ClientEvent>,
     server_events: Vec<ServerEndpointEvent>,
 }
@@ -88,6 +98,8 @@ impl Pair {
             server_now: T0,
             served: Vec::new(),
             answering: true,
+            hold_bind: false,
+            held_binds: Vec::new(),
             client_events: Vec::new(),
             server_events: Vec::new(),
         }
@@ -135,12 +147,20 @@ impl Pair {
                 if let ServerEndpointEvent::Request {
                     key_id,
                     msg_id,
+                    session_id,
                     body,
                     ..
                 } = &event
                 {
                     self.served.push(body.clone());
-                    if self.answering {
+                    if body.get(..4) == Some(&BIND_TEMP_AUTH_KEY_ID.to_le_bytes()[..]) {
+                        if self.hold_bind {
+                            self.held_binds
+                                .push((*key_id, *msg_id, *session_id, body.clone()));
+                        } else {
+                            self.server.respond(*key_id, *msg_id, Ok(&BOOL_TRUE));
+                        }
+                    } else if self.answering {
                         self.server.respond(*key_id, *msg_id, Ok(&answer_of(body)));
                     }
                 }
@@ -371,4 +391,124 @@ fn an_idle_connection_is_reported_by_the_timer() {
     }
     assert!(at <= now);
     assert_eq!(result, Err(ConnectionError::Idle(Duration::from_secs(90))));
+}
+
+/// `auth.bindTempAuthKey`'s fields: perm_auth_key_id, nonce, expires_at, encrypted_message.
+fn parse_bind(body: &[u8]) -> (i64, i64, i32, Vec<u8>) {
+    let long = |at: usize| i64::from_le_bytes(body[at..at + 8].try_into().unwrap());
+    let expires_at = i32::from_le_bytes(body[20..24].try_into().unwrap());
+    // TL bytes: a one-byte length below 254, else 0xfe and three bytes.
+    let (len, start) = if body[24] < 254 {
+        (body[24] as usize, 25)
+    } else {
+        (
+            u32::from_le_bytes([body[25], body[26], body[27], 0]) as usize,
+            28,
+        )
+    };
+    (
+        long(4),
+        long(12),
+        expires_at,
+        body[start..start + len].to_vec(),
+    )
+}
+
+#[test]
+fn pfs_binds_a_temporary_key_before_any_request_and_uses_it() {
+    let mut config = client_config(Transport::Abridged, false);
+    config.pfs = Some(PfsConfig::new(Duration::from_secs(3600)));
+    let client = ClientEndpoint::new(config, None, [4; 32]);
+    let mut p = Pair::new(client, server());
+    p.hold_bind = true;
+    let early = p.client.enqueue(request(1));
+    p.connect();
+    p.drive().expect("two key exchanges and the bind");
+
+    // A permanent key, then a temporary one; only the bind went out, and it waits.
+    assert!(p.key_created());
+    let temp_created: Vec<i64> = p
+        .client_events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::TempKeyCreated { key_id } => Some(*key_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(temp_created.len(), 1);
+    assert_eq!(p.client.key_exchanges(), 2);
+    assert_eq!(p.served.len(), 1, "only the bind before its answer");
+    let perm = p.client.auth().expect("a permanent key");
+    let temp = temp_created[0];
+    assert_ne!(temp, perm.auth_key.id());
+    assert_eq!(p.client.wire_key_id(), Some(temp));
+    assert!(!p.client.is_bound());
+
+    // The bind is real: its MTProto 1.0 message decrypts with the permanent key for the
+    // outer msg_id and names this temporary key and session.
+    let (key_id, msg_id, session_id, body) = p.held_binds[0].clone();
+    assert_eq!(key_id, temp);
+    let (perm_id, nonce, expires_at, encrypted) = parse_bind(&body);
+    assert_eq!(perm_id, perm.auth_key.id());
+    let inner = mtproto_crypto::pfs::decrypt_bind_message(&perm.auth_key, &encrypted, msg_id)
+        .expect("the bind message decrypts with the permanent key");
+    assert_eq!(
+        (
+            inner.nonce,
+            inner.temp_auth_key_id,
+            inner.perm_auth_key_id,
+            inner.temp_session_id
+        ),
+        (nonce, temp, perm_id, session_id)
+    );
+    assert_eq!(inner.expires_at, expires_at);
+    let lifetime = i64::from(expires_at) - T0.as_secs() as i64;
+    assert!((3590..=3610).contains(&lifetime), "{lifetime}");
+
+    // Answered: the held request goes out, over the temporary key, and is answered.
+    p.server.respond(key_id, msg_id, Ok(&BOOL_TRUE));
+    p.drive().unwrap();
+    assert!(p
+        .client_events
+        .contains(&ClientEvent::Session(Event::Bound)));
+    assert!(p.client.is_bound());
+    assert_eq!(p.served[1], request(1));
+    assert_eq!(p.answers(), vec![(early, answer_of(&request(1)))]);
+    let keys: Vec<i64> = p
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEndpointEvent::Request { key_id, .. } => Some(*key_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(keys, [temp, temp]);
+}
+
+#[test]
+fn pfs_resends_the_bind_after_a_reconnect_with_a_fresh_message() {
+    let mut config = client_config(Transport::Abridged, false);
+    config.pfs = Some(PfsConfig::new(Duration::from_secs(3600)));
+    let mut p = Pair::new(ClientEndpoint::new(config, None, [5; 32]), server());
+    p.hold_bind = true;
+    let id = p.client.enqueue(request(7));
+    p.connect();
+    p.drive().unwrap();
+    assert_eq!(p.held_binds.len(), 1);
+    p.drop_connection();
+    p.hold_bind = false;
+    p.client_now += Duration::from_secs(1);
+    p.connect();
+    p.drive().unwrap();
+    // The second bind has its own msg_id (and so a new encrypted message); the request is
+    // answered once.
+    let binds: Vec<&Vec<u8>> = p
+        .served
+        .iter()
+        .filter(|b| b.get(..4) == Some(&BIND_TEMP_AUTH_KEY_ID.to_le_bytes()[..]))
+        .collect();
+    assert_eq!(binds.len(), 2);
+    assert_ne!(parse_bind(binds[0]).3, parse_bind(binds[1]).3);
+    assert_eq!(p.answers(), vec![(id, answer_of(&request(7)))]);
+    assert_eq!(p.served.iter().filter(|b| **b == request(7)).count(), 1);
 }

@@ -31,7 +31,7 @@ use mtproto_proto::endpoint::{
 use mtproto_proto::handshake::server::{ServerConfig, ServerQuirks};
 use mtproto_proto::schema::{functions, types};
 use mtproto_proto::session::wire::{self, Message};
-use mtproto_proto::session::{RpcError, SessionConfig};
+use mtproto_proto::session::{RpcError, SessionConfig, BIND_TEMP_AUTH_KEY_ID};
 use mtproto_proto::transport::{MtProxySecret, Transport, TransportConfig};
 use rand::rngs::StdRng;
 use rand::{RngCore, SeedableRng};
@@ -174,7 +174,8 @@ pub struct Knobs {
     /// While set, every encrypted packet the server sends violates this client check.
     pub attack: Option<SessionAttack>,
     /// The next call gets this RPC error instead of its answer (NETWORK_MIGRATE_X,
-    /// FLOOD_WAIT_X, ...). Fires once.
+    /// FLOOD_WAIT_X, ...). Fires once; a temporary key's `auth.bindTempAuthKey` does not
+    /// count.
     pub fail_next_call: Option<RpcError>,
     /// How the key exchange misbehaves (per DC), for exchanges started from now on; starts
     /// as [`TestServerConfig::quirks`].
@@ -201,6 +202,11 @@ pub struct Stats {
     pub refused_transports: Vec<String>,
     /// Key exchanges completed.
     pub key_exchanges: u64,
+    /// Of those, exchanges that created a temporary key (`p_q_inner_data_temp_dc`).
+    pub temp_key_exchanges: u64,
+    /// Each request (its top-level constructor) with the key id it came under, in order:
+    /// shows which key carried what (the bind, then API calls over the temporary key).
+    pub request_keys: Vec<(i64, u32)>,
     /// Temporary keys forgotten because they expired.
     pub expired_temp_keys: u64,
     /// Requests received (every copy of a resent request counts).
@@ -385,6 +391,14 @@ impl TestServerHandle {
         let mut state = self.shared.lock();
         state.endpoint.forget_keys();
         state.keys.clear();
+    }
+
+    /// Forgets one key (as if it expired or the DC lost it): its next packet gets -404.
+    /// Returns whether the key was known.
+    pub fn forget_key(&self, key_id: i64) -> bool {
+        let mut state = self.shared.lock();
+        state.keys.remove(&key_id);
+        state.endpoint.forget_key(key_id)
     }
 
     /// The salt the server expects with this key, if it knows the key.
@@ -724,7 +738,14 @@ fn start_call(shared: &Arc<Shared>, request: Incoming) {
     };
     let (ctx, delay) = {
         let mut state = shared.lock();
-        if let Some(error) = state.knobs.fail_next_call.take() {
+        // A temporary key's bind is plumbing, not "the next call" a test means to fail.
+        let is_bind = unwrapped.query.get(..4) == Some(&BIND_TEMP_AUTH_KEY_ID.to_le_bytes()[..]);
+        let failing = if is_bind {
+            None
+        } else {
+            state.knobs.fail_next_call.take()
+        };
+        if let Some(error) = failing {
             drop(state);
             respond(shared, key_id, msg_id, &body, Err(error));
             return;
@@ -872,6 +893,9 @@ fn route_events(
                 ..
             } => {
                 state.stats.key_exchanges += 1;
+                if temp_expires_in.is_some() {
+                    state.stats.temp_key_exchanges += 1;
+                }
                 state.keys.insert(
                     key_id,
                     KeyMeta {
@@ -896,6 +920,10 @@ fn route_events(
             } => {
                 state.stats.requests += 1;
                 count(&mut state.stats.received, &body);
+                let constructor = body
+                    .get(..4)
+                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                record(&mut state.stats.request_keys, (key_id, constructor));
                 if state.knobs.drop_on_request == Some(state.stats.requests) {
                     state.knobs.drop_on_request = None;
                     state.stats.dropped_connections += 1;

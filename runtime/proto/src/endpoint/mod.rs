@@ -17,7 +17,7 @@
 mod client;
 mod server;
 
-pub use client::{ClientEndpoint, ClientEndpointConfig, ClientEvent, Obfuscation};
+pub use client::{ClientEndpoint, ClientEndpointConfig, ClientEvent, Obfuscation, PfsConfig};
 #[cfg(feature = "testing")]
 pub use server::PacketTamper;
 pub use server::{ConnectionId, ServerEndpoint, ServerEndpointConfig, ServerEndpointEvent};
@@ -99,9 +99,19 @@ pub enum ConnectionError {
     /// There is no such connection (client: [`ClientEndpoint::connect`] first).
     #[error("not connected")]
     NotConnected,
+    /// The server refused to bind the temporary key to the permanent one (PFS): the
+    /// permanent key is unknown to it (or the bind was malformed).
+    #[error("the server refused to bind the temporary key: {0}")]
+    BindRefused(crate::session::RpcError),
 }
 
 impl ConnectionError {
+    /// Whether the server refused a temporary key's bind because it does not know the
+    /// permanent key (`PERM_AUTH_KEY_INVALID`): the permanent key must be replaced.
+    pub fn is_unknown_perm_key(&self) -> bool {
+        matches!(self, Self::BindRefused(e) if e.name == "PERM_AUTH_KEY_INVALID")
+    }
+
     /// Whether the server said it does not know the key (transport error -404).
     pub fn is_unknown_key(&self) -> bool {
         matches!(

@@ -54,6 +54,15 @@ pub enum Event {
         /// What was wrong with the answer.
         error: DecodeError,
     },
+    /// The temporary key is bound to the permanent one (`auth.bindTempAuthKey` answered
+    /// `boolTrue`): the requests held back go out now.
+    Bound,
+    /// The server refused to bind the temporary key (the RPC error, or an answer that is not
+    /// `boolTrue`): requests stay held back until the endpoint decides.
+    BindRefused {
+        /// The error, e.g. `ENCRYPTED_MESSAGE_INVALID` or `PERM_AUTH_KEY_INVALID`.
+        error: RpcError,
+    },
     /// A request was sent again (after a reconnect or a `bad_msg_notification`).
     Resent {
         /// The request.
@@ -84,7 +93,35 @@ enum Purpose {
     FutureSalts,
     /// A service message that expects no answer (`msg_resend_req`, `msgs_state_info`).
     Service,
+    /// `auth.bindTempAuthKey`: its body is built when it is sent (it encrypts its own
+    /// msg_id and the session id).
+    Bind,
 }
+
+/// Binding this session's (temporary) key to a permanent key (core.telegram.org/api/pfs).
+#[derive(Clone)]
+pub struct BindPlan {
+    /// The permanent key, which encrypts the MTProto 1.0 bind message.
+    pub perm_key: AuthKey,
+    /// A random nonce.
+    pub nonce: i64,
+    /// When the temporary key expires (Unix time, server clock).
+    pub expires_at: i32,
+}
+
+impl std::fmt::Debug for BindPlan {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BindPlan")
+            .field("perm_key", &self.perm_key)
+            .field("expires_at", &self.expires_at)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Constructor id of `auth.bindTempAuthKey` (the same at layer 23 and layer 230).
+pub const BIND_TEMP_AUTH_KEY_ID: u32 = 0xcdd4_2a05;
+/// Constructor id of `boolTrue`.
+const BOOL_TRUE_ID: u32 = 0x9972_75b5;
 
 /// A request waiting to be sent, or sent and waiting for its answer.
 #[derive(Clone, Debug)]
@@ -93,6 +130,8 @@ struct Request {
     body: Vec<u8>,
     /// `bad_msg_notification`/`bad_server_salt` refusals so far.
     refusals: u32,
+    /// Whether the body went through the [`Prologue`].
+    introduced: bool,
 }
 
 impl Request {
@@ -101,7 +140,35 @@ impl Request {
             purpose,
             body,
             refusals: 0,
+            introduced: false,
         }
+    }
+}
+
+/// Wraps the first application request over each new key: how a client declares its
+/// layer and app (`invokeWithLayer(initConnection(...))`), which the server keeps per key.
+/// The runtime knows no API schema, so the application supplies the wrapping.
+#[derive(Clone)]
+pub struct Prologue(std::sync::Arc<WrapFn>);
+
+/// What a [`Prologue`] runs.
+type WrapFn = dyn Fn(&[u8]) -> Vec<u8> + Send + Sync;
+
+impl Prologue {
+    /// A prologue that wraps a request body with `wrap`.
+    pub fn new(wrap: impl Fn(&[u8]) -> Vec<u8> + Send + Sync + 'static) -> Self {
+        Self(std::sync::Arc::new(wrap))
+    }
+
+    /// `body` wrapped.
+    pub fn wrap(&self, body: &[u8]) -> Vec<u8> {
+        (self.0)(body)
+    }
+}
+
+impl std::fmt::Debug for Prologue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Prologue(..)")
     }
 }
 
@@ -146,6 +213,15 @@ pub struct Session {
     new_session_needed: bool,
     /// The latest `now` seen: time never goes backwards inside the session.
     last_now: Duration,
+    /// The bind in progress, if any.
+    bind: Option<BindPlan>,
+    /// Application requests wait in the queue (a bind is in progress, or the endpoint
+    /// holds them while it changes keys).
+    gated: bool,
+    /// Wraps the first application request over each key.
+    prologue: Option<Prologue>,
+    /// The next application request sent goes through the prologue.
+    needs_prologue: bool,
 }
 
 impl std::fmt::Debug for Session {
@@ -194,6 +270,10 @@ impl Session {
             salts_requested: false,
             new_session_needed: false,
             last_now: Duration::ZERO,
+            bind: None,
+            gated: false,
+            prologue: None,
+            needs_prologue: true,
         }
     }
 
@@ -237,6 +317,43 @@ impl Session {
             .count()
     }
 
+    /// Wraps the first application request over this key, and over each new key after a
+    /// [`Session::rekey`] or [`Session::start_bind`], with `prologue`.
+    pub fn set_prologue(&mut self, prologue: Option<Prologue>) {
+        self.prologue = prologue;
+    }
+
+    /// Binds this session's key to a permanent key: `auth.bindTempAuthKey` goes first, alone
+    /// in its packet, and application requests wait until it is answered
+    /// ([`Event::Bound`] or [`Event::BindRefused`]).
+    pub fn start_bind(&mut self, plan: BindPlan) {
+        self.queue.retain(|r| r.purpose != Purpose::Bind);
+        self.pending.retain(|_, r| r.purpose != Purpose::Bind);
+        self.bind = Some(plan);
+        self.gated = true;
+        self.queue
+            .push_front(Request::new(Purpose::Bind, Vec::new()));
+    }
+
+    /// Holds application requests in the queue (`true`) or lets them go (`false`; not
+    /// while a bind is in progress). Service messages and answers keep flowing.
+    pub fn set_gated(&mut self, gated: bool) {
+        self.gated = gated || self.bind.is_some();
+    }
+
+    /// Whether application requests are held back.
+    pub fn is_gated(&self) -> bool {
+        self.gated
+    }
+
+    /// Application requests sent and not yet answered (the queue not counted).
+    pub fn in_flight(&self) -> usize {
+        self.pending
+            .values()
+            .filter(|r| matches!(r.purpose, Purpose::App(_)))
+            .count()
+    }
+
     /// Enqueues a serialized request (a boxed TL function, possibly wrapped in
     /// `invokeWithLayer`/`initConnection`).
     pub fn enqueue(&mut self, body: Vec<u8>) -> RequestId {
@@ -255,8 +372,17 @@ impl Session {
 
     /// Forgets a request: it is not sent (or resent), and its answer is dropped.
     pub fn cancel(&mut self, id: RequestId) {
+        let introduced = self
+            .queue
+            .iter()
+            .chain(self.pending.values())
+            .any(|r| r.purpose == Purpose::App(id) && r.introduced);
         self.queue.retain(|r| r.purpose != Purpose::App(id));
         self.pending.retain(|_, r| r.purpose != Purpose::App(id));
+        // The declaration may never have reached the server: the next request carries it.
+        if introduced {
+            self.needs_prologue = true;
+        }
     }
 
     /// The connection was lost: every sent and unanswered request goes back to the queue, to
@@ -298,6 +424,7 @@ impl Session {
             .sync_to_server_time(Duration::ZERO, time_offset);
         self.time_synced = true;
         self.new_session_needed = false;
+        self.needs_prologue = true;
         for r in &mut self.queue {
             r.refusals = 0;
         }
@@ -374,8 +501,14 @@ impl Session {
         if self.new_session_needed {
             self.start_new_session(rng);
         }
-        if self.queue.is_empty() && self.acks.is_empty() {
+        let gated = self.gated;
+        let sendable = |r: &Request| !(gated && matches!(r.purpose, Purpose::App(_)));
+        if !self.queue.iter().any(sendable) && self.acks.is_empty() {
             return None;
+        }
+        // The bind goes alone in its packet, so that its msg_id is the packet's.
+        if self.queue.front().map(|r| r.purpose) == Some(Purpose::Bind) {
+            return self.transmit_bind(now, rng);
         }
         let mut messages = Vec::new();
         let mut bytes = 0usize;
@@ -392,7 +525,15 @@ impl Session {
             };
             messages.push(msg);
         }
+        let mut held = VecDeque::new();
         while let Some(req) = self.queue.front() {
+            if !sendable(req) {
+                held.extend(self.queue.pop_front());
+                continue;
+            }
+            if req.purpose == Purpose::Bind {
+                break;
+            }
             let cost = req.body.len() + wire::INNER_HEADER_LEN;
             if !messages.is_empty()
                 && (messages.len() >= max_messages
@@ -400,9 +541,16 @@ impl Session {
             {
                 break;
             }
-            let Some(req) = self.queue.pop_front() else {
+            let Some(mut req) = self.queue.pop_front() else {
                 break;
             };
+            if let (Purpose::App(_), true) = (req.purpose, self.needs_prologue) {
+                self.needs_prologue = false;
+                if let (Some(prologue), false) = (&self.prologue, req.introduced) {
+                    req.body = prologue.wrap(&req.body);
+                    req.introduced = true;
+                }
+            }
             bytes += cost;
             let body = self.maybe_gzip(&req.body);
             let msg = Message {
@@ -414,6 +562,13 @@ impl Session {
                 self.pending.insert(msg.msg_id, req);
             }
             messages.push(msg);
+        }
+        // Held requests keep their place, ahead of what was not reached.
+        while let Some(req) = held.pop_back() {
+            self.queue.push_front(req);
+        }
+        if messages.is_empty() {
+            return None;
         }
         let salt = self.current_salt(now);
         let outer = if messages.len() == 1 {
@@ -439,6 +594,44 @@ impl Session {
             salt,
             self.session_id,
             &outer,
+            rng,
+        ))
+    }
+
+    /// The packet carrying `auth.bindTempAuthKey`, its bind message encrypted for this
+    /// msg_id and session id.
+    fn transmit_bind(&mut self, now: Duration, rng: &mut impl CryptoRngCore) -> Option<Vec<u8>> {
+        let plan = self.bind.clone()?;
+        let req = self.queue.pop_front()?;
+        let msg_id = self.msg_ids.next(now, MsgIdKind::Client);
+        let inner = mtproto_crypto::pfs::BindAuthKeyInner {
+            nonce: plan.nonce,
+            temp_auth_key_id: self.auth_key.id(),
+            perm_auth_key_id: plan.perm_key.id(),
+            temp_session_id: self.session_id,
+            expires_at: plan.expires_at,
+        };
+        let encrypted =
+            mtproto_crypto::pfs::encrypt_bind_message(&plan.perm_key, msg_id, &inner, rng);
+        let mut body = Vec::with_capacity(4 + 8 + 8 + 4 + encrypted.len() + 8);
+        body.extend_from_slice(&BIND_TEMP_AUTH_KEY_ID.to_le_bytes());
+        body.extend_from_slice(&plan.perm_key.id().to_le_bytes());
+        body.extend_from_slice(&plan.nonce.to_le_bytes());
+        body.extend_from_slice(&plan.expires_at.to_le_bytes());
+        encrypted.serialize(&mut body);
+        let msg = Message {
+            msg_id,
+            seq_no: self.seq.next(true),
+            body,
+        };
+        self.pending.insert(msg_id, req);
+        let salt = self.current_salt(now);
+        Some(wire::seal(
+            &self.auth_key,
+            Direction::ClientToServer,
+            salt,
+            self.session_id,
+            &msg,
             rng,
         ))
     }
@@ -648,6 +841,25 @@ impl Session {
                 self.salts_requested = false;
                 if let Ok(Ok(body)) = answer {
                     self.on_future_salts(&body)?;
+                }
+            }
+            (Purpose::Bind, answer) => {
+                let error = match answer {
+                    Ok(Ok(body)) if wire::peek_id(&body) == Some(BOOL_TRUE_ID) => None,
+                    Ok(Ok(_)) => Some(RpcError::new(400, "BIND_ANSWER_NOT_TRUE".into())),
+                    Ok(Err(error)) => Some(error),
+                    Err(error) => Some(RpcError::new(
+                        400,
+                        format!("BIND_ANSWER_UNREADABLE: {error}"),
+                    )),
+                };
+                self.bind = None;
+                match error {
+                    None => {
+                        self.gated = false;
+                        self.events.push_back(Event::Bound);
+                    }
+                    Some(error) => self.events.push_back(Event::BindRefused { error }),
                 }
             }
             (Purpose::Ping | Purpose::Service, _) => {}

@@ -19,7 +19,10 @@ pub mod wire;
 
 use std::time::Duration;
 
-pub use client::{Event, RequestId, ResendReason, Session, MAX_REFUSALS};
+pub use client::{
+    BindPlan, Event, Prologue, RequestId, ResendReason, Session, BIND_TEMP_AUTH_KEY_ID,
+    MAX_REFUSALS,
+};
 pub use error::SessionError;
 pub use server::{ServerEvent, ServerSession};
 pub use wire::RpcError;
