@@ -1,7 +1,7 @@
 //! Perfect forward secrecy, on by default in `auth_api::Client`, against the test DC: the
 //! temporary key is bound once with a real MTProto 1.0 bind message and carries every API
 //! message after it (the permanent key never goes on the wire after its exchange); a short
-//! lifetime makes the client bind a new key while requests keep flowing, none lost or
+//! lifetime (4 s) makes the client bind a new key while requests keep flowing, none lost or
 //! answered twice; a temporary key the DC forgets (-404) is replaced and bound again with
 //! the waiting request answered once.
 
@@ -111,7 +111,8 @@ async fn a_short_lived_temporary_key_is_replaced_while_requests_keep_flowing() {
     bounded(async {
         let dc = start().await;
         let mut config = config(&dc);
-        config.pfs = Some(Duration::from_secs(3));
+        // Replaced a quarter of its life early: after 3 s, while the calls go on for 6 s.
+        config.pfs = Some(Duration::from_secs(4));
         let client = Client::new(config).unwrap();
         let id = log_in(&client).await;
         let before = requests(&dc)
@@ -119,14 +120,14 @@ async fn a_short_lived_temporary_key_is_replaced_while_requests_keep_flowing() {
             .filter(|(_, c)| *c == GET_USERS || *c == INVOKE_WITH_LAYER)
             .count();
 
-        // Two tasks call get_me back to back for 5 s: the 3 s key is replaced meanwhile.
+        // Two tasks call get_me back to back for 6 s: the 4 s key is replaced meanwhile.
         let mut tasks = tokio::task::JoinSet::new();
         for _ in 0..2 {
             let client = client.clone();
             tasks.spawn(async move {
                 let started = std::time::Instant::now();
                 let mut calls = 0usize;
-                while started.elapsed() < Duration::from_secs(5) {
+                while started.elapsed() < Duration::from_secs(6) {
                     assert_eq!(client.get_me().await.expect("get_me").id, id);
                     calls += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;

@@ -248,7 +248,7 @@ fn too_large(what: &str) -> io::Error {
 }
 
 /// The file's bytes for `data`.
-fn encode(data: &SessionData) -> io::Result<Zeroizing<Vec<u8>>> {
+pub(super) fn encode(data: &SessionData) -> io::Result<Zeroizing<Vec<u8>>> {
     let dcs_len: usize = data
         .dcs
         .values()
@@ -327,7 +327,7 @@ fn encode(data: &SessionData) -> io::Result<Zeroizing<Vec<u8>>> {
 }
 
 /// Reads a session file's bytes; `Err` says what is wrong with them.
-fn decode(bytes: &[u8]) -> Result<SessionData, String> {
+pub(super) fn decode(bytes: &[u8]) -> Result<SessionData, String> {
     let len = bytes.len();
     let truncated = |expected: usize| {
         format!("truncated at byte {len} (a complete file here has {expected} bytes or more)")

@@ -34,9 +34,12 @@ mod code;
 mod error;
 mod file_store;
 mod flow;
+pub mod foreign;
 mod layer23;
 mod qr;
 pub mod session;
+#[cfg(feature = "sqlite")]
+pub mod sqlite_store;
 
 pub use code::{CodeKind, CodeToken, EmailCodeSent, NextCodeKind, PaymentRequired, SentCode};
 pub use error::ClientError;
@@ -44,6 +47,8 @@ pub use file_store::FileStore;
 pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
 pub use layer23::Layer23;
 pub use session::{FutureAuthToken, MemoryStore, SessionData, SessionStore, StoreError};
+#[cfg(feature = "sqlite")]
+pub use sqlite_store::{SqliteSession, SqliteStore};
 
 /// Migrations and flood waits one call follows before giving up.
 const MAX_ATTEMPTS: u32 = 5;

@@ -63,11 +63,11 @@ pub struct PfsConfig {
 }
 
 impl PfsConfig {
-    /// Temporary keys living `lifetime`, replaced a tenth of it (at most 5 minutes) early.
+    /// Temporary keys living `lifetime`, replaced a quarter of it (at most 5 minutes) early.
     pub fn new(lifetime: Duration) -> Self {
         Self {
             temp_key_lifetime: lifetime,
-            renew_before: (lifetime / 10).min(Duration::from_secs(300)),
+            renew_before: (lifetime / 4).min(Duration::from_secs(300)),
             drain_timeout: Duration::from_secs(5),
         }
     }

@@ -1,0 +1,1 @@
+//! Sessions from (and for) other libraries: Telethon and Pyrogram (being written).
