@@ -39,7 +39,7 @@ pub mod server;
 pub mod unwrap;
 
 pub use attack::SessionAttack;
-pub use auth::{Account, AuthBackend, AuthConfig, CodeDelivery};
+pub use auth::{normalize_phone, Account, AuthBackend, AuthConfig, CodeDelivery};
 pub use backend::{echo, Backend, Call, CallContext, DcLink, Handler, InitConnection, Reply};
 pub use dc::{TestDc, TestDcBuilder};
 pub use server::{Knobs, ServerLimits, Stats, TestServer, TestServerConfig, TestServerHandle};

@@ -3,7 +3,9 @@
 //! ```text
 //! test-dc --listen 127.0.0.1:PORT [--dcs N] [--rsa-key FILE.pem] [--public-key-out FILE.pem]
 //!         [--code CODE] [--user PHONE[:PASSWORD][@DC]]... [--bot ID:SECRET]...
-//!         [--mtproxy-secret HEX]
+//!         [--delivery PHONE=WAY]... [--login-email PHONE=ADDRESS]...
+//!         [--email-setup-required PHONE]... [--paid-code PHONE]...
+//!         [--recovery-email PHONE=ADDRESS]... [--mtproxy-secret HEX]
 //! ```
 //!
 //! DC i listens on PORT+i-1 (PORT 0: the first free run of ports). Once every DC listens it
@@ -21,7 +23,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use mtproto_crypto::RsaPrivateKey;
 use mtproto_proto::transport::MtProxySecret;
-use test_dc::{Account, AuthConfig, TestDc};
+use test_dc::{normalize_phone, Account, AuthConfig, CodeDelivery, TestDc};
 
 /// Most DCs one process serves (Telegram's test numbers name DCs 1 to 9).
 const MAX_DCS: u16 = 9;
@@ -65,6 +67,29 @@ struct Args {
     #[arg(long = "bot", value_name = "ID:SECRET")]
     bots: Vec<String>,
 
+    /// How a `--user`'s code is sent: app, sms, call, flash-call, missed-call, fragment-sms,
+    /// firebase-sms, sms-word or sms-phrase. Repeatable.
+    #[arg(long = "delivery", value_name = "PHONE=WAY", value_parser = parse_delivery)]
+    deliveries: Vec<(String, CodeDelivery)>,
+
+    /// A `--user`'s login e-mail: its codes go there (printed to stderr as
+    /// `code for ADDRESS: CODE`). Repeatable.
+    #[arg(long = "login-email", value_name = "PHONE=ADDRESS", value_parser = parse_phone_value)]
+    login_emails: Vec<(String, String)>,
+
+    /// A `--user` that must set up a login e-mail before a code is sent. Repeatable.
+    #[arg(long = "email-setup-required", value_name = "PHONE")]
+    email_setup: Vec<String>,
+
+    /// A `--user` whose login code costs a payment (auth.sentCodePaymentRequired).
+    /// Repeatable.
+    #[arg(long = "paid-code", value_name = "PHONE")]
+    paid_codes: Vec<String>,
+
+    /// A `--user`'s 2FA recovery e-mail (recovery codes go there). Repeatable.
+    #[arg(long = "recovery-email", value_name = "PHONE=ADDRESS", value_parser = parse_phone_value)]
+    recovery_emails: Vec<(String, String)>,
+
     /// Every DC also acts as an MTProxy with this secret: 32 hex digits, or 34 starting
     /// with `dd` (padded intermediate only).
     #[arg(long, value_name = "HEX", value_parser = parse_secret)]
@@ -76,6 +101,71 @@ fn parse_code(code: &str) -> Result<String, String> {
         return Err(format!("{code:?}: a login code is made of digits"));
     }
     Ok(code.to_string())
+}
+
+/// `PHONE=VALUE` (the phone normalized).
+fn parse_phone_value(text: &str) -> Result<(String, String), String> {
+    let (phone, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?}: expected PHONE=VALUE"))?;
+    let phone = normalize_phone(phone);
+    if phone.is_empty() || value.is_empty() {
+        return Err(format!("{text:?}: expected PHONE=VALUE"));
+    }
+    Ok((phone, value.to_string()))
+}
+
+/// `PHONE=WAY`.
+fn parse_delivery(text: &str) -> Result<(String, CodeDelivery), String> {
+    let (phone, way) = parse_phone_value(text)?;
+    let delivery = match way.as_str() {
+        "app" => CodeDelivery::App,
+        "sms" => CodeDelivery::Sms,
+        "call" => CodeDelivery::Call,
+        "flash-call" => CodeDelivery::FlashCall,
+        "missed-call" => CodeDelivery::MissedCall,
+        "fragment-sms" => CodeDelivery::FragmentSms,
+        "firebase-sms" => CodeDelivery::FirebaseSms,
+        "sms-word" => CodeDelivery::SmsWord,
+        "sms-phrase" => CodeDelivery::SmsPhrase,
+        other => {
+            return Err(format!(
+                "{other:?} is not a way to send a code (app, sms, call, flash-call, missed-call, fragment-sms, firebase-sms, sms-word, sms-phrase)"
+            ))
+        }
+    };
+    Ok((phone, delivery))
+}
+
+/// Applies the per-account options to the `--user` accounts they name.
+fn apply_account_options(args: &mut Args) -> Result<(), String> {
+    fn find<'a>(
+        users: &'a mut [Account],
+        option: &str,
+        phone: &str,
+    ) -> Result<&'a mut Account, String> {
+        let wanted = normalize_phone(phone);
+        users
+            .iter_mut()
+            .find(|u| normalize_phone(&u.phone) == wanted)
+            .ok_or_else(|| format!("{option} {phone}: no --user has this number"))
+    }
+    for (phone, delivery) in std::mem::take(&mut args.deliveries) {
+        find(&mut args.users, "--delivery", &phone)?.delivery = delivery;
+    }
+    for (phone, email) in std::mem::take(&mut args.login_emails) {
+        find(&mut args.users, "--login-email", &phone)?.login_email = Some(email);
+    }
+    for phone in std::mem::take(&mut args.email_setup) {
+        find(&mut args.users, "--email-setup-required", &phone)?.email_setup_required = true;
+    }
+    for phone in std::mem::take(&mut args.paid_codes) {
+        find(&mut args.users, "--paid-code", &phone)?.payment_required = true;
+    }
+    for (phone, email) in std::mem::take(&mut args.recovery_emails) {
+        find(&mut args.users, "--recovery-email", &phone)?.recovery_email = Some(email);
+    }
+    Ok(())
 }
 
 fn parse_secret(text: &str) -> Result<MtProxySecret, String> {
@@ -174,7 +264,8 @@ impl Shutdown {
     }
 }
 
-async fn run(args: Args) -> Result<(), String> {
+async fn run(mut args: Args) -> Result<(), String> {
+    apply_account_options(&mut args)?;
     let dcs = i32::from(args.dcs);
     for user in &args.users {
         if let Some(home) = user.home_dc.filter(|&dc| !(1..=dcs).contains(&dc)) {
@@ -310,5 +401,52 @@ mod tests {
             Args::try_parse_from(["test-dc", "--listen", "127.0.0.1:0", "--dcs", "0"]).is_err()
         );
         assert!(Args::try_parse_from(["test-dc"]).is_err());
+    }
+
+    #[test]
+    fn account_options_apply_to_the_users_they_name() {
+        let mut args = Args::try_parse_from([
+            "test-dc",
+            "--listen",
+            "127.0.0.1:0",
+            "--user",
+            "+9996621111:pw",
+            "--user",
+            "+9996622222",
+            "--delivery",
+            "+999 66 2 2222=sms-word",
+            "--login-email",
+            "9996621111=ada@example.com",
+            "--email-setup-required",
+            "+9996622222",
+            "--paid-code",
+            "+9996622222",
+            "--recovery-email",
+            "+9996621111=rita@example.net",
+        ])
+        .unwrap();
+        apply_account_options(&mut args).unwrap();
+        let (ada, bob) = (&args.users[0], &args.users[1]);
+        assert_eq!(ada.login_email.as_deref(), Some("ada@example.com"));
+        assert_eq!(ada.recovery_email.as_deref(), Some("rita@example.net"));
+        assert_eq!(ada.delivery, CodeDelivery::App);
+        assert_eq!(bob.delivery, CodeDelivery::SmsWord);
+        assert!(bob.email_setup_required && bob.payment_required);
+        assert!(!ada.email_setup_required && !ada.payment_required);
+
+        let mut stray = Args::try_parse_from([
+            "test-dc",
+            "--listen",
+            "127.0.0.1:0",
+            "--paid-code",
+            "+9996623333",
+        ])
+        .unwrap();
+        assert_eq!(
+            apply_account_options(&mut stray).unwrap_err(),
+            "--paid-code +9996623333: no --user has this number"
+        );
+        assert!(parse_delivery("+1=pigeon").unwrap_err().contains("pigeon"));
+        assert!(parse_phone_value("ada@example.com").is_err());
     }
 }
