@@ -12,15 +12,30 @@
 //! abridged|intermediate|padded|full|obfuscated`, `--api-id`, `--api-hash`, `--session FILE`. What is missing
 //! is asked on the terminal (the password without echo); without a terminal, a missing
 //! value is an error, never a hang.
+//!
+//! Other ways in:
+//! - `--qr`: a QR login. Each `tg://login?token=...` URL is drawn as a QR code on the
+//!   terminal, with the URL below it, until a logged-in app accepts one (a 2FA password is
+//!   asked like in the code flow). With the embedded test DC, the example plays that app
+//!   too: a second client signs in as the embedded account and accepts the token shown.
+//! - `--bot-token ID:SECRET`: signs in as a bot (the embedded test DC knows
+//!   `123456:embedded`).
+//! - `--layer 23`: declares layer 23 and logs in through the legacy layer-23 calls
+//!   (`auth.sendCode`, then `auth.signIn`, or `auth.signUp` for a new number).
+//!
+//! The last line is `signed in: user_id=N` (` (bot)` after it for a bot).
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::SystemTime;
 
 use auth_api::client::{
     AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, FileStore,
-    PasswordToken,
+    MemoryStore, PasswordToken, QrToken, SignIn,
 };
+use auth_api::legacy::layer23;
 use clap::Parser;
 use mtproto_crypto::RsaPublicKey;
 use mtproto_net::Transport;
@@ -28,6 +43,11 @@ use test_dc::{Account, AuthBackend, TestDc};
 
 /// The account the embedded test DC registers.
 const EMBEDDED_PHONE: &str = "+9996621234";
+/// The bot the embedded test DC registers.
+const EMBEDDED_BOT: &str = "123456:embedded";
+/// Light modules drawn around a QR code (the standard asks for 4; 2 keep a login URL's
+/// code, version 4, within 80 columns).
+const QR_QUIET_ZONE: usize = 2;
 
 #[derive(Debug, Parser)]
 #[command(about = "Log in to Telegram (or the embedded test DC) with auth_api::client")]
@@ -68,6 +88,28 @@ struct Args {
     /// Keep the session in this file (a later run logs in from it without a code).
     #[arg(long, value_name = "FILE")]
     session: Option<std::path::PathBuf>,
+    /// Log in with a QR code, scanned by a logged-in app (with the embedded test DC, a
+    /// second client of the embedded account plays that app).
+    #[arg(long, conflicts_with_all = ["bot_token", "layer", "phone", "code"])]
+    qr: bool,
+    /// Sign in as the bot with this token (ID:SECRET).
+    #[arg(long, value_name = "TOKEN", conflicts_with = "layer")]
+    bot_token: Option<String>,
+    /// Declare this layer: 23 logs in through the legacy layer-23 calls (the only other
+    /// layer offered; the default is the bindings' layer).
+    #[arg(long, value_parser = parse_layer)]
+    layer: Option<i32>,
+}
+
+fn parse_layer(text: &str) -> Result<i32, String> {
+    match text.parse::<i32>() {
+        Ok(layer23::LAYER) => Ok(layer23::LAYER),
+        _ => Err(format!(
+            "only layer {} is offered (the default is {})",
+            layer23::LAYER,
+            auth_api::LAYER
+        )),
+    }
 }
 
 fn parse_transport(text: &str) -> Result<(Transport, bool), String> {
@@ -130,20 +172,7 @@ impl Authenticator for Prompt {
     fn code<'a>(&'a mut self, token: &'a CodeToken, attempt: u32) -> AuthFuture<'a, String> {
         Box::pin(async move {
             println!("code sent {}, attempt {attempt}", token.kind);
-            if attempt == 1 {
-                if let Some(code) = self.code.clone() {
-                    return Ok(code);
-                }
-                if let Some(code) = self
-                    .backend
-                    .as_ref()
-                    .and_then(|b| b.last_code(&token.phone))
-                {
-                    println!("code read from the embedded test DC");
-                    return Ok(code);
-                }
-            }
-            ask("login code", false)
+            self.login_code(&token.phone, attempt)
         })
     }
 
@@ -170,16 +199,183 @@ impl Authenticator for Prompt {
             if let Some(terms) = terms {
                 println!("terms of service: {terms}");
             }
-            let first = match self.first_name.clone() {
-                Some(first) => first,
-                None => ask("first name", false)?,
-            };
-            Ok((first, self.last_name.clone()))
+            Ok((self.first_name()?, self.last_name.clone()))
         })
     }
 }
 
-async fn run(args: Args) -> Result<i64, Box<dyn std::error::Error>> {
+impl Prompt {
+    /// The login code for `phone`: first `--code`, then the embedded test DC's; then, or
+    /// after a wrong one, the terminal's.
+    fn login_code(&self, phone: &str, attempt: u32) -> Result<String, ClientError> {
+        if attempt == 1 {
+            if let Some(code) = self.code.clone() {
+                return Ok(code);
+            }
+            if let Some(code) = self.backend.as_ref().and_then(|b| b.last_code(phone)) {
+                println!("code read from the embedded test DC");
+                return Ok(code);
+            }
+        }
+        ask("login code", false)
+    }
+
+    /// The first name for a new account: `--first-name`, else the terminal's.
+    fn first_name(&self) -> Result<String, ClientError> {
+        match self.first_name.clone() {
+            Some(first) => Ok(first),
+            None => ask("first name", false),
+        }
+    }
+}
+
+/// `url` as a QR code in text, one line per row of modules and two characters per module:
+/// light modules and the quiet zone are full blocks, dark ones spaces, so a terminal with
+/// a dark background shows dark modules on light as scanners expect.
+fn draw_qr(url: &str) -> Result<String, qrcode::types::QrError> {
+    let code = qrcode::QrCode::new(url.as_bytes())?;
+    let width = code.width();
+    let modules = code.to_colors();
+    let side = width + 2 * QR_QUIET_ZONE;
+    let mut out = String::with_capacity(side * (side * 2 * '█'.len_utf8() + 1));
+    for y in 0..side {
+        for x in 0..side {
+            let dark = match (y.checked_sub(QR_QUIET_ZONE), x.checked_sub(QR_QUIET_ZONE)) {
+                (Some(row), Some(col)) if row < width && col < width => {
+                    modules[row * width + col] == qrcode::Color::Dark
+                }
+                _ => false,
+            };
+            out.push_str(if dark { "  " } else { "██" });
+        }
+        out.push('\n');
+    }
+    Ok(out)
+}
+
+/// Shows a QR login token: the code, the URL below it, how long it lives.
+fn show_qr(token: &QrToken) {
+    let left = token
+        .expires
+        .duration_since(SystemTime::now())
+        .unwrap_or_default()
+        .as_secs();
+    match draw_qr(&token.url) {
+        Ok(drawing) => print!("{drawing}"),
+        Err(e) => println!("(the URL cannot be drawn as a QR code: {e})"),
+    }
+    println!("{}", token.url);
+    println!(
+        "scan it with a logged-in Telegram app (Settings > Devices > Link Desktop Device); \
+         it expires in {left} s, then a new one is shown"
+    );
+}
+
+/// The QR login: shows each token until one is accepted (with the embedded test DC, the
+/// other device accepts the first); a 2FA password is asked like in the code flow.
+async fn qr_login(
+    client: &Client,
+    prompt: &mut Prompt,
+    other_device: Option<(Client, AuthBackend)>,
+) -> Result<Box<auth_api::types::User>, ClientError> {
+    let (urls, shown) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let show = move |token: &QrToken| {
+        show_qr(token);
+        // Nobody listens against a real server.
+        let _ = urls.send(token.url.clone());
+    };
+    let login = client.qr_login_with(prompt, show);
+    let Some((other, backend)) = other_device else {
+        println!("waiting for another device to accept the token (Ctrl-C to stop)");
+        return login.await;
+    };
+    let mut accepting = tokio::spawn(accept_as_other_device(other, backend, shown));
+    tokio::pin!(login);
+    tokio::select! {
+        user = &mut login => user,
+        accepted = &mut accepting => match accepted {
+            Ok(Ok(())) => login.await,
+            Ok(Err(e)) => Err(e),
+            Err(e) => Err(ClientError::Unexpected(format!("the other device stopped: {e}"))),
+        },
+    }
+}
+
+/// The embedded test DC's other device: once a token is shown, a second client signs in as
+/// the embedded account and accepts it, as a phone scanning the code would.
+async fn accept_as_other_device(
+    other: Client,
+    backend: AuthBackend,
+    mut shown: tokio::sync::mpsc::UnboundedReceiver<String>,
+) -> Result<(), ClientError> {
+    let Some(url) = shown.recv().await else {
+        return Ok(());
+    };
+    println!(
+        "the other device (the embedded test DC has no phone to scan the code): a second client \
+         signs in as {EMBEDDED_PHONE} and accepts the token"
+    );
+    let token = other.send_code(EMBEDDED_PHONE).await?.into_code()?;
+    let code = backend
+        .last_code(EMBEDDED_PHONE)
+        .ok_or(ClientError::NotProvided(
+            "the embedded test DC's login code",
+        ))?;
+    match other.sign_in(&token, &code).await? {
+        SignIn::SignedIn(_) => {}
+        outcome => {
+            return Err(ClientError::Unexpected(format!(
+                "the other device's sign-in: {outcome:?}"
+            )))
+        }
+    }
+    let session = other.accept_login_token(&url).await?;
+    println!(
+        "the other device accepted it (the session it let in: {}, api_id {})",
+        session.device_model, session.api_id
+    );
+    Ok(())
+}
+
+/// The layer-23 login: `auth.sendCode`, then `auth.signIn`, or `auth.signUp` (which
+/// carries the code at layer 23) for a new number. Returns the user id.
+async fn layer23_login(client: &Client, prompt: &mut Prompt) -> Result<i64, ClientError> {
+    use layer23::enums;
+    let phone = prompt.phone().await?;
+    let legacy = client.layer23();
+    let (registered, hash) = match legacy.send_code(&phone).await? {
+        enums::auth::SentCode::SentCode(sent) => (sent.phone_registered, sent.phone_code_hash),
+        enums::auth::SentCode::SentAppCode(sent) => (sent.phone_registered, sent.phone_code_hash),
+    };
+    println!(
+        "layer {}: code sent (number registered: {registered})",
+        layer23::LAYER
+    );
+    let code = prompt.login_code(&phone, 1)?;
+    let enums::auth::Authorization::Authorization(authorization) = if registered {
+        legacy.sign_in(&phone, &hash, &code).await?
+    } else {
+        println!("new number: signing up");
+        let first = prompt.first_name()?;
+        legacy
+            .sign_up(&phone, &hash, &code, &first, &prompt.last_name)
+            .await?
+    };
+    match authorization.user {
+        enums::User::Self_(user) => Ok(i64::from(user.id)),
+        other => Err(ClientError::Unexpected(format!(
+            "a layer-23 login answered {other:?}, not userSelf"
+        ))),
+    }
+}
+
+/// Who signed in.
+struct SignedIn {
+    user_id: i64,
+    bot: bool,
+}
+
+async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
     let (dcs, dc, keys, embedded) = match args.server {
         Some(server) => {
             let path = args
@@ -204,6 +400,7 @@ async fn run(args: Args) -> Result<i64, Box<dyn std::error::Error>> {
             let test_dc = TestDc::builder()
                 .dcs(2)
                 .user(Account::new(EMBEDDED_PHONE).name("Embedded", "User"))
+                .bot(EMBEDDED_BOT, "Embedded", None)
                 .start()
                 .await?;
             println!("started the test DC in this process: {:?}", test_dc.dcs());
@@ -213,8 +410,14 @@ async fn run(args: Args) -> Result<i64, Box<dyn std::error::Error>> {
     };
     let mut config = ClientConfig::new(args.api_id, args.api_hash.clone(), dcs, dc, keys);
     (config.transport, config.obfuscated) = args.transport;
+    if let Some(layer) = args.layer {
+        config.layer = layer;
+    }
+    // The embedded DC's other device for --qr: the same DCs, a session of its own.
+    let mut other_device = config.clone();
+    other_device.store = Arc::new(MemoryStore::new());
     if let Some(path) = &args.session {
-        config.store = std::sync::Arc::new(FileStore::new(path.clone()));
+        config.store = Arc::new(FileStore::new(path.clone()));
     }
     let client = Client::new(config)?;
     println!("connecting to DC {dc}");
@@ -229,9 +432,39 @@ async fn run(args: Args) -> Result<i64, Box<dyn std::error::Error>> {
         last_name: args.last_name.clone(),
         backend: embedded.as_ref().map(|dc| dc.backend().clone()),
     };
-    let user = client.login(&mut prompt).await?;
+    let signed_in = if let Some(token) = &args.bot_token {
+        println!("signing in as a bot");
+        let bot = client.bot_sign_in(token).await?;
+        SignedIn {
+            user_id: bot.id,
+            bot: bot.bot,
+        }
+    } else if args.qr {
+        println!("QR login");
+        let other = match &embedded {
+            Some(dc) => Some((Client::new(other_device)?, dc.backend().clone())),
+            None => None,
+        };
+        let user = qr_login(&client, &mut prompt, other).await?;
+        SignedIn {
+            user_id: user.id,
+            bot: false,
+        }
+    } else if args.layer == Some(layer23::LAYER) {
+        let user_id = layer23_login(&client, &mut prompt).await?;
+        SignedIn {
+            user_id,
+            bot: false,
+        }
+    } else {
+        let user = client.login(&mut prompt).await?;
+        SignedIn {
+            user_id: user.id,
+            bot: user.bot,
+        }
+    };
     println!("home DC: {}", client.home_dc().await);
-    Ok(user.id)
+    Ok(signed_in)
 }
 
 fn main() -> ExitCode {
@@ -247,8 +480,11 @@ fn main() -> ExitCode {
         }
     };
     match runtime.block_on(run(args)) {
-        Ok(user_id) => {
-            println!("signed in: user_id={user_id}");
+        Ok(SignedIn { user_id, bot }) => {
+            println!(
+                "signed in: user_id={user_id}{}",
+                if bot { " (bot)" } else { "" }
+            );
             ExitCode::SUCCESS
         }
         Err(error) => {

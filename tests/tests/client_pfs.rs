@@ -207,3 +207,35 @@ async fn a_forgotten_temporary_key_is_replaced_and_the_request_answered_once() {
     })
     .await;
 }
+
+/// The DC lost the permanent key (and so the login): with PFS the bind says
+/// PERM_AUTH_KEY_INVALID, without it the DC answers -404. Either way the client makes a new
+/// key by itself and the call ends in its 401 at once, not in a timeout.
+async fn lost_permanent_key(pfs: bool) {
+    let dc = start().await;
+    let client = Client::new(config(&dc).pfs(pfs)).unwrap();
+    log_in(&client).await;
+    let perm = client.session().await.keys[&2].auth_key.id();
+    let wire = client.connection_status(2).await.unwrap().wire_key_id.unwrap();
+    dc.server(2).forget_key(perm);
+    dc.server(2).forget_key(wire);
+
+    let started = std::time::Instant::now();
+    let error = client.get_me().await.unwrap_err();
+    assert_eq!(error.rpc_name(), Some("AUTH_KEY_UNREGISTERED"), "{error}");
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    let session = client.session().await;
+    assert_ne!(session.keys[&2].auth_key.id(), perm, "a new permanent key");
+    assert_eq!(session.user_id, None, "the login went with the old key");
+    assert!(!client.is_authorized().await.unwrap());
+}
+
+#[tokio::test]
+async fn a_permanent_key_the_dc_lost_is_replaced_with_pfs() {
+    bounded(lost_permanent_key(true)).await;
+}
+
+#[tokio::test]
+async fn a_permanent_key_the_dc_lost_is_replaced_without_pfs() {
+    bounded(lost_permanent_key(false)).await;
+}

@@ -51,6 +51,9 @@ pub enum ClientError {
     /// The number's login code costs a payment first (`auth.sentCodePaymentRequired`).
     #[error("the login code costs a payment first ({} {} for {})", .0.amount, .0.currency, .0.store_product)]
     PaymentRequired(Box<super::PaymentRequired>),
+    /// A QR login URL (or bare token) that is not one; says what is wrong.
+    #[error("not a login token URL: {0}")]
+    InvalidLoginUrl(String),
     /// The [`super::Authenticator`] cannot supply what the login needs next (it names it).
     #[error("the authenticator cannot supply {0}")]
     NotProvided(&'static str),

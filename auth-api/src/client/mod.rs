@@ -46,6 +46,7 @@ pub use error::ClientError;
 pub use file_store::FileStore;
 pub use flow::{AuthFuture, Authenticator, MAX_ATTEMPTS as MAX_LOGIN_ATTEMPTS};
 pub use layer23::Layer23;
+pub use qr::{QrLogin, QrToken, LOGIN_URL_PREFIX};
 pub use session::{FutureAuthToken, MemoryStore, SessionData, SessionStore, StoreError};
 #[cfg(feature = "sqlite")]
 pub use sqlite_store::{SqliteSession, SqliteStore};
@@ -376,9 +377,13 @@ impl Client {
         let (conn, mut events) = Connection::connect(net)
             .await
             .map_err(|source| ClientError::connect(dc, source))?;
-        // Updates go to `Client::updates`; other events are logged (answers reach their
-        // `invoke` without them).
+        // Updates go to `Client::updates`; a permanent key the server lost is replaced
+        // (the login it carried is gone: the waiting requests get their 401 over the new key
+        // instead of timing out); other events are logged (answers reach their `invoke`
+        // without them).
         let updates = self.inner.updates.clone();
+        let handle = conn.clone();
+        let inner = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 match event {
@@ -386,6 +391,21 @@ impl Client {
                         tracing::debug!(dc, len = body.len(), "client: update");
                         // No receiver is fine: nobody is waiting for updates.
                         let _ = updates.send(RawUpdate { dc, body });
+                    }
+                    mtproto_net::NetEvent::AuthKeyUnknown => {
+                        tracing::warn!(dc, "client: the DC lost our key; making a new one");
+                        handle.create_new_key();
+                    }
+                    mtproto_net::NetEvent::NewAuthKey => {
+                        let Some(inner) = inner.upgrade() else { break };
+                        let mut state = inner.state.lock().await;
+                        state.session.keys.insert(dc, handle.auth());
+                        if state.session.home_dc == Some(dc) {
+                            state.session.user_id = None;
+                        }
+                        if let Err(error) = inner.config.store.save(&state.session) {
+                            tracing::warn!(dc, %error, "client: cannot save the new key");
+                        }
                     }
                     event => tracing::debug!(dc, ?event, "client: connection event"),
                 }
