@@ -23,6 +23,11 @@
 //! - `--layer 23`: declares layer 23 and logs in through the legacy layer-23 calls
 //!   (`auth.sendCode`, then `auth.signIn`, or `auth.signUp` for a new number).
 //!
+//! The other sign-in paths are followed as the server asks: a login e-mail to set up
+//! (`--email`, `--email-code`), an e-mailed code (`--code`), a forgotten password
+//! (`--forgot-password`, `--recovery-code`, `--new-password`); a paid code ends with an error
+//! saying so. `--no-pfs` turns perfect forward secrecy off.
+//!
 //! The last line is `signed in: user_id=N` (` (bot)` after it for a bot).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -32,8 +37,8 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use auth_api::client::{
-    AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, FileStore,
-    MemoryStore, PasswordToken, QrToken, SignIn,
+    AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, EmailCodeSent,
+    FileStore, MemoryStore, PasswordToken, QrToken, SignIn,
 };
 use auth_api::legacy::layer23;
 use clap::Parser;
@@ -99,6 +104,25 @@ struct Args {
     /// layer offered; the default is the bindings' layer).
     #[arg(long, value_parser = parse_layer)]
     layer: Option<i32>,
+    /// Turn perfect forward secrecy off (on by default: temporary keys bound to the
+    /// permanent one carry every request).
+    #[arg(long)]
+    no_pfs: bool,
+    /// The login e-mail to set up when the server requires one.
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
+    /// The code sent to that e-mail address (to set it up).
+    #[arg(long, value_name = "CODE")]
+    email_code: Option<String>,
+    /// The 2FA password is forgotten: recover it with a code sent to the recovery e-mail.
+    #[arg(long)]
+    forgot_password: bool,
+    /// The recovery code (with --forgot-password).
+    #[arg(long, value_name = "CODE")]
+    recovery_code: Option<String>,
+    /// A new 2FA password to set when recovering (default: none).
+    #[arg(long, value_name = "PASSWORD")]
+    new_password: Option<String>,
 }
 
 fn parse_layer(text: &str) -> Result<i32, String> {
@@ -132,6 +156,11 @@ struct Prompt {
     first_name: Option<String>,
     last_name: String,
     backend: Option<AuthBackend>,
+    email: Option<String>,
+    email_code: Option<String>,
+    forgot_password: bool,
+    recovery_code: Option<String>,
+    new_password: Option<String>,
 }
 
 fn ask(what: &str, secret: bool) -> Result<String, ClientError> {
@@ -172,7 +201,7 @@ impl Authenticator for Prompt {
     fn code<'a>(&'a mut self, token: &'a CodeToken, attempt: u32) -> AuthFuture<'a, String> {
         Box::pin(async move {
             println!("code sent {}, attempt {attempt}", token.kind);
-            self.login_code(&token.phone, attempt)
+            self.login_code(token, attempt)
         })
     }
 
@@ -202,22 +231,93 @@ impl Authenticator for Prompt {
             Ok((self.first_name()?, self.last_name.clone()))
         })
     }
+
+    fn login_email(&mut self) -> AuthFuture<'_, String> {
+        Box::pin(async move {
+            println!("the account must set up a login e-mail first");
+            let email = match self.email.clone() {
+                Some(email) => email,
+                None => ask("login e-mail address", false)?,
+            };
+            self.email = Some(email.clone());
+            Ok(email)
+        })
+    }
+
+    fn login_email_code<'a>(
+        &'a mut self,
+        sent: &'a EmailCodeSent,
+        attempt: u32,
+    ) -> AuthFuture<'a, String> {
+        Box::pin(async move {
+            println!(
+                "verification code sent to {} ({} digits), attempt {attempt}",
+                sent.pattern, sent.length
+            );
+            if attempt == 1 {
+                if let Some(code) = self
+                    .email_code
+                    .clone()
+                    .or_else(|| self.embedded_email_code())
+                {
+                    return Ok(code);
+                }
+            }
+            ask("e-mail verification code", false)
+        })
+    }
+
+    fn forgot_password<'a>(&'a mut self, _token: &'a PasswordToken) -> AuthFuture<'a, bool> {
+        let forgot = self.forgot_password;
+        Box::pin(async move { Ok(forgot) })
+    }
+
+    fn recovery_code<'a>(&'a mut self, pattern: &'a str, attempt: u32) -> AuthFuture<'a, String> {
+        Box::pin(async move {
+            println!("recovery code sent to {pattern}, attempt {attempt}");
+            match (attempt, self.recovery_code.clone()) {
+                (1, Some(code)) => Ok(code),
+                _ => ask("recovery code", false),
+            }
+        })
+    }
+
+    fn new_password(&mut self) -> AuthFuture<'_, Option<String>> {
+        let new = self.new_password.clone();
+        Box::pin(async move { Ok(new) })
+    }
 }
 
 impl Prompt {
-    /// The login code for `phone`: first `--code`, then the embedded test DC's; then, or
-    /// after a wrong one, the terminal's.
-    fn login_code(&self, phone: &str, attempt: u32) -> Result<String, ClientError> {
+    /// The login code `token` announced (see [`Prompt::code_for`]).
+    fn login_code(&self, token: &CodeToken, attempt: u32) -> Result<String, ClientError> {
+        self.code_for(&token.phone, token.kind.is_email(), attempt)
+    }
+
+    /// A phone (or, `by_email`, e-mailed) login code: first `--code`, then the embedded
+    /// test DC's; then, or after a wrong one, the terminal's.
+    fn code_for(&self, phone: &str, by_email: bool, attempt: u32) -> Result<String, ClientError> {
         if attempt == 1 {
             if let Some(code) = self.code.clone() {
                 return Ok(code);
             }
-            if let Some(code) = self.backend.as_ref().and_then(|b| b.last_code(phone)) {
+            let embedded = if by_email {
+                self.embedded_email_code()
+            } else {
+                self.backend.as_ref().and_then(|b| b.last_code(phone))
+            };
+            if let Some(code) = embedded {
                 println!("code read from the embedded test DC");
                 return Ok(code);
             }
         }
         ask("login code", false)
+    }
+
+    /// The last code the embedded test DC e-mailed to `--email`.
+    fn embedded_email_code(&self) -> Option<String> {
+        let email = self.email.as_deref()?;
+        self.backend.as_ref()?.last_email_code(email)
     }
 
     /// The first name for a new account: `--first-name`, else the terminal's.
@@ -351,7 +451,7 @@ async fn layer23_login(client: &Client, prompt: &mut Prompt) -> Result<i64, Clie
         "layer {}: code sent (number registered: {registered})",
         layer23::LAYER
     );
-    let code = prompt.login_code(&phone, 1)?;
+    let code = prompt.code_for(&phone, false, 1)?;
     let enums::auth::Authorization::Authorization(authorization) = if registered {
         legacy.sign_in(&phone, &hash, &code).await?
     } else {
@@ -413,6 +513,9 @@ async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
     if let Some(layer) = args.layer {
         config.layer = layer;
     }
+    if args.no_pfs {
+        config = config.pfs(false);
+    }
     // The embedded DC's other device for --qr: the same DCs, a session of its own.
     let mut other_device = config.clone();
     other_device.store = Arc::new(MemoryStore::new());
@@ -431,6 +534,11 @@ async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
         first_name: args.first_name.clone(),
         last_name: args.last_name.clone(),
         backend: embedded.as_ref().map(|dc| dc.backend().clone()),
+        email: args.email.clone(),
+        email_code: args.email_code.clone(),
+        forgot_password: args.forgot_password,
+        recovery_code: args.recovery_code.clone(),
+        new_password: args.new_password.clone(),
     };
     let signed_in = if let Some(token) = &args.bot_token {
         println!("signing in as a bot");

@@ -442,3 +442,61 @@ async fn layer_23_signs_in_and_signs_up_with_the_legacy_calls() {
     );
     let _ = std::fs::remove_file(key);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_required_login_email_and_no_pfs_from_the_command_line() {
+    let dc = TestDc::builder()
+        .dcs(2)
+        .auth_config(test_dc::AuthConfig {
+            code: Some("24680".into()),
+            email_code: Some("135790".into()),
+            ..test_dc::AuthConfig::default()
+        })
+        .user(Account::new("+9996621111").email_setup_required())
+        .start()
+        .await
+        .unwrap();
+    let key = std::env::temp_dir().join(format!("login-example-email-{}.pem", std::process::id()));
+    std::fs::write(&key, dc.public_key_pem()).unwrap();
+    let out = run(vec![
+        "--server".into(),
+        dc.addr(1).to_string(),
+        "--rsa-key".into(),
+        key.display().to_string(),
+        "--phone".into(),
+        "+9996621111".into(),
+        "--email".into(),
+        "ada@example.com".into(),
+        "--email-code".into(),
+        "135790".into(),
+        "--code".into(),
+        "135790".into(),
+        "--no-pfs".into(),
+    ])
+    .await;
+    let _ = std::fs::remove_file(&key);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+    assert!(
+        stdout.contains("the account must set up a login e-mail first"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("verification code sent to a***@example.com (6 digits)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("code sent by e-mail to a***@example.com, 6 digits"),
+        "{stdout}"
+    );
+    let id = dc.backend().user_id("+9996621111").unwrap();
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with(&format!("signed in: user_id={id}")),
+        "{stdout}"
+    );
+    // --no-pfs: the permanent key carried the requests, no temporary key was made.
+    let stats = dc.server(2).stats();
+    assert_eq!((stats.key_exchanges, stats.temp_key_exchanges), (1, 0));
+}

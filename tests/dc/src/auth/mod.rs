@@ -31,6 +31,9 @@ use store::Store;
 pub struct AuthConfig {
     /// Every login code is this one; `None` draws a random 5-digit code per request.
     pub code: Option<String>,
+    /// Every e-mailed code (login, e-mail verification, password recovery) is this one;
+    /// `None` draws a random 6-digit code each time.
+    pub email_code: Option<String>,
     /// How long a `phone_code_hash` (and its code) lives.
     pub code_ttl: Duration,
     /// Wrong codes for one number before FLOOD_WAIT.
@@ -52,6 +55,7 @@ impl Default for AuthConfig {
     fn default() -> Self {
         Self {
             code: None,
+            email_code: None,
             code_ttl: Duration::from_secs(300),
             max_wrong_codes: 5,
             flood_wait: Duration::from_secs(60),

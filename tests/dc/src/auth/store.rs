@@ -595,7 +595,10 @@ impl Store {
 
     /// A new 6-digit code "e-mailed" to `email` (readable with `last_email_code`).
     fn new_email_code(&mut self, email: &str) -> Zeroizing<String> {
-        let code = Zeroizing::new(format!("{:06}", self.rng.gen_range(0..1_000_000)));
+        let code = Zeroizing::new(match &self.config.email_code {
+            Some(code) => code.clone(),
+            None => format!("{:06}", self.rng.gen_range(0..1_000_000)),
+        });
         tracing::info!(target: "test_dc::codes", email, code = code.as_str(), "e-mail code");
         if self.config.print_codes {
             eprintln!("code for {email}: {}", code.as_str());
