@@ -591,11 +591,15 @@ impl ClientEndpoint {
                 self.events.push_back(ClientEvent::TempKeyCreated {
                     key_id: outcome.auth_key.id(),
                 });
+                // The server counts whole seconds on its own clock, which this side knows to a
+                // second or so: the key (and its bind) may end up to two seconds before
+                // `now + lifetime` here, so the local deadline keeps that slack.
                 let lifetime = self
                     .config
                     .pfs
                     .map_or(Duration::ZERO, |p| p.temp_key_lifetime);
-                self.temp_expires_at = Some(now + lifetime);
+                let slack = Duration::from_secs(2).min(lifetime / 3);
+                self.temp_expires_at = Some(now + lifetime - slack);
                 let busy = self
                     .session
                     .as_ref()
