@@ -28,6 +28,11 @@
 //! (`--forgot-password`, `--recovery-code`, `--new-password`); a paid code ends with an error
 //! saying so. `--no-pfs` turns perfect forward secrecy off.
 //!
+//! Sessions that move: `--export-session-string telethon|pyrogram` prints the session (of
+//! `--session FILE`, logging in first if needed) as that library's session string;
+//! `--import-session-string STRING` starts from a Telethon or Pyrogram string instead of
+//! logging in, then calls `get_me`.
+//!
 //! The last line is `signed in: user_id=N` (` (bot)` after it for a bot).
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -36,6 +41,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use auth_api::client::foreign;
 use auth_api::client::{
     AuthFuture, Authenticator, Client, ClientConfig, ClientError, CodeToken, EmailCodeSent,
     FileStore, MemoryStore, PasswordToken, QrToken, SignIn,
@@ -123,6 +129,14 @@ struct Args {
     /// A new 2FA password to set when recovering (default: none).
     #[arg(long, value_name = "PASSWORD")]
     new_password: Option<String>,
+    /// After signing in (or from --session), print the session as a Telethon or Pyrogram
+    /// session string.
+    #[arg(long, value_name = "FORMAT", value_parser = ["telethon", "pyrogram"])]
+    export_session_string: Option<String>,
+    /// Start from a Telethon or Pyrogram session string (the format is recognized) instead
+    /// of logging in.
+    #[arg(long, value_name = "STRING", conflicts_with_all = ["qr", "bot_token", "layer"])]
+    import_session_string: Option<String>,
 }
 
 fn parse_layer(text: &str) -> Result<i32, String> {
@@ -522,6 +536,24 @@ async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
     if let Some(path) = &args.session {
         config.store = Arc::new(FileStore::new(path.clone()));
     }
+    if let Some(string) = &args.import_session_string {
+        let imported = foreign::parse_session_string(string, &config.dcs)?;
+        println!(
+            "imported a {} session string (DC {})",
+            imported.format,
+            imported.session.home_dc.unwrap_or(0)
+        );
+        if let Some(api_id) = imported.pyrogram.as_ref().and_then(|p| p.api_id) {
+            if api_id != config.api_id {
+                println!(
+                    "note: the session was made with api_id {api_id}, this run uses {}",
+                    config.api_id
+                );
+            }
+        }
+        config.store.save(&imported.session)?;
+    }
+    let api_id = config.api_id;
     let client = Client::new(config)?;
     println!("connecting to DC {dc}");
     let mut prompt = Prompt {
@@ -558,6 +590,12 @@ async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
             user_id: user.id,
             bot: false,
         }
+    } else if args.import_session_string.is_some() {
+        let user = client.get_me().await?;
+        SignedIn {
+            user_id: user.id,
+            bot: user.bot,
+        }
     } else if args.layer == Some(layer23::LAYER) {
         let user_id = layer23_login(&client, &mut prompt).await?;
         SignedIn {
@@ -572,6 +610,22 @@ async fn run(args: Args) -> Result<SignedIn, Box<dyn std::error::Error>> {
         }
     };
     println!("home DC: {}", client.home_dc().await);
+    if let Some(format) = &args.export_session_string {
+        let session = client.session().await;
+        let string = match format.as_str() {
+            "telethon" => foreign::telethon::export_string(&session)?,
+            _ => foreign::pyrogram::export_string(
+                &session,
+                &foreign::pyrogram::PyrogramExport {
+                    api_id,
+                    // Pyrogram's test mode means Telegram's test servers.
+                    test_mode: false,
+                    is_bot: signed_in.bot,
+                },
+            )?,
+        };
+        println!("{format} session string: {}", string.as_str());
+    }
     Ok(signed_in)
 }
 

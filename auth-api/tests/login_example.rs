@@ -500,3 +500,72 @@ async fn a_required_login_email_and_no_pfs_from_the_command_line() {
     let stats = dc.server(2).stats();
     assert_eq!((stats.key_exchanges, stats.temp_key_exchanges), (1, 0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn session_strings_export_and_import_without_a_new_login() {
+    let dc = TestDc::builder()
+        .dcs(2)
+        .code("24680")
+        .user(Account::new("+9996621111"))
+        .start()
+        .await
+        .unwrap();
+    let id = dc.backend().user_id("+9996621111").unwrap();
+    let key = std::env::temp_dir().join(format!("login-example-move-{}.pem", std::process::id()));
+    std::fs::write(&key, dc.public_key_pem()).unwrap();
+    let server = |extra: &[&str]| {
+        let mut args: Vec<String> = vec![
+            "--server".into(),
+            dc.addr(1).to_string(),
+            "--rsa-key".into(),
+            key.display().to_string(),
+        ];
+        args.extend(extra.iter().map(|s| s.to_string()));
+        args
+    };
+    let permanent = || {
+        let stats = dc.server(2).stats();
+        stats.key_exchanges - stats.temp_key_exchanges
+    };
+    for format in ["telethon", "pyrogram"] {
+        let out = run(server(&[
+            "--phone",
+            "+9996621111",
+            "--code",
+            "24680",
+            "--export-session-string",
+            format,
+        ]))
+        .await;
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        let prefix = format!("{format} session string: ");
+        let string = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .unwrap_or_else(|| panic!("no session string in {stdout}"))
+            .to_string();
+
+        // Another process starts from the string: no login, no new permanent key.
+        let before = permanent();
+        let out = run(server(&["--import-session-string", &string])).await;
+        let stdout = text(&out.stdout);
+        assert!(out.status.success(), "{stdout}\n{}", text(&out.stderr));
+        assert!(stdout.contains("imported a "), "{stdout}");
+        assert!(!stdout.contains("code sent"), "{stdout}");
+        assert!(
+            stdout
+                .trim_end()
+                .ends_with(&format!("signed in: user_id={id}")),
+            "{stdout}"
+        );
+        assert_eq!(permanent(), before, "{format}");
+    }
+    // A damaged string: a clear error, nothing else.
+    let out = run(server(&["--import-session-string", "1AAAA"])).await;
+    assert!(!out.status.success());
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("login: "), "{stderr}");
+    assert!(!text(&out.stdout).contains("signed in"));
+    let _ = std::fs::remove_file(&key);
+}

@@ -308,8 +308,11 @@ async fn concurrent_logins(clients: usize, pfs: bool) {
         let dc = start(accounts, AuthConfig::default()).await;
         let mut tasks = tokio::task::JoinSet::new();
         for phone in phones.clone() {
-            let client =
-                Client::new(config(&dc, 2, Arc::new(MemoryStore::new())).pfs(pfs)).unwrap();
+            let mut config = config(&dc, 2, Arc::new(MemoryStore::new())).pfs(pfs);
+            // Correctness under load, not latency: the key exchanges queue on the DC's one
+            // lock, and the machine may be busy with other tests.
+            config.connect_timeout = Duration::from_secs(60);
+            let client = Client::new(config).unwrap();
             tasks.spawn(async move {
                 let token = client.send_code(&phone).await?.into_code()?;
                 match client.sign_in(&token, CODE).await? {
@@ -503,6 +506,32 @@ async fn the_login_flow_asks_again_after_a_wrong_code_or_password() {
         let user = newcomer.login(&mut auth).await.unwrap();
         assert_eq!(user.first_name.as_deref(), Some("Scripted"));
         assert_eq!(auth.asked, ["phone", "code 1", "sign up"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dropping_the_client_closes_its_connections() {
+    bounded(async {
+        let dc = start(vec![Account::new("+9996621111")], AuthConfig::default()).await;
+        let client = Client::new(config(&dc, 2, Arc::new(MemoryStore::new()))).unwrap();
+        let token = client
+            .send_code("+9996621111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
+        client.sign_in(&token, CODE).await.unwrap();
+        assert_eq!(dc.server(2).connections(), 1);
+        drop(client);
+        let started = Instant::now();
+        while dc.server(2).connections() > 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the dropped client's connection stays open"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     })
     .await;
 }

@@ -93,6 +93,8 @@ pub struct ClientConfig {
     pub flood_sleep_threshold: Duration,
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// How long opening a connection may take (TCP, and the key exchanges when needed).
+    pub connect_timeout: Duration,
     /// Reconnection after a lost connection (a failed security check included): a
     /// connection that keeps failing gives up after `max_attempts`, and the waiting requests
     /// fail with the error that names why.
@@ -121,7 +123,8 @@ impl std::fmt::Debug for ClientConfig {
 
 impl ClientConfig {
     /// A configuration with these defaults: abridged transport, layer [`crate::LAYER`],
-    /// device strings naming this crate, a 60 s flood-sleep threshold, 30 s requests,
+    /// device strings naming this crate, a 60 s flood-sleep threshold, 30 s requests, 10 s
+    /// to connect,
     /// reconnection giving up after 4 attempts (100 ms doubling), a [`MemoryStore`], and
     /// perfect forward secrecy with 24-hour temporary keys.
     pub fn new(
@@ -149,6 +152,7 @@ impl ClientConfig {
             mtproxy: None,
             flood_sleep_threshold: Duration::from_secs(60),
             request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
             reconnect: Backoff {
                 initial: Duration::from_millis(100),
                 max: Duration::from_secs(2),
@@ -371,18 +375,24 @@ impl Client {
         }
         net.auth = state.session.keys.get(&dc).cloned();
         net.request_timeout = config.request_timeout;
+        net.connect_timeout = config.connect_timeout;
         net.reconnect = config.reconnect.clone();
         net.pfs = config.pfs.map(mtproto_net::PfsConfig::new);
         net.prologue = Some(prologue(config));
         let (conn, mut events) = Connection::connect(net)
             .await
             .map_err(|source| ClientError::connect(dc, source))?;
+        state.session.keys.insert(dc, conn.auth());
+        config.store.save(&state.session)?;
+        let conn = Arc::new(DcConnection { conn });
+        state.conns.insert(dc, conn.clone());
         // Updates go to `Client::updates`; a permanent key the server lost is replaced
         // (the login it carried is gone: the waiting requests get their 401 over the new key
         // instead of timing out); other events are logged (answers reach their `invoke`
-        // without them).
+        // without them). The task holds the connection weakly: dropping the client closes
+        // it.
         let updates = self.inner.updates.clone();
-        let handle = conn.clone();
+        let handle = Arc::downgrade(&conn);
         let inner = Arc::downgrade(&self.inner);
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
@@ -393,13 +403,19 @@ impl Client {
                         let _ = updates.send(RawUpdate { dc, body });
                     }
                     mtproto_net::NetEvent::AuthKeyUnknown => {
+                        let Some(handle) = handle.upgrade() else {
+                            break;
+                        };
                         tracing::warn!(dc, "client: the DC lost our key; making a new one");
-                        handle.create_new_key();
+                        handle.conn.create_new_key();
                     }
                     mtproto_net::NetEvent::NewAuthKey => {
-                        let Some(inner) = inner.upgrade() else { break };
+                        let (Some(inner), Some(handle)) = (inner.upgrade(), handle.upgrade())
+                        else {
+                            break;
+                        };
                         let mut state = inner.state.lock().await;
-                        state.session.keys.insert(dc, handle.auth());
+                        state.session.keys.insert(dc, handle.conn.auth());
                         if state.session.home_dc == Some(dc) {
                             state.session.user_id = None;
                         }
@@ -411,10 +427,6 @@ impl Client {
                 }
             }
         });
-        state.session.keys.insert(dc, conn.auth());
-        config.store.save(&state.session)?;
-        let conn = Arc::new(DcConnection { conn });
-        state.conns.insert(dc, conn.clone());
         Ok(conn)
     }
 
