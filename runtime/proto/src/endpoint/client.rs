@@ -150,6 +150,9 @@ pub struct ClientEndpoint {
     next_temp: Option<(KeyExchangeOutcome, Duration)>,
     /// With PFS: the bind failed; the connection ends with this error.
     bind_refused: Option<crate::session::RpcError>,
+    /// A bug planted by a test (feature `testing`), given to every session.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    planted: Option<crate::session::PlantedBug>,
 }
 
 impl std::fmt::Debug for ClientEndpoint {
@@ -185,6 +188,7 @@ impl ClientEndpoint {
                 temp_expires_at: None,
                 next_temp: None,
                 bind_refused: None,
+                planted: None,
             };
         }
         let session = auth.map(|auth| {
@@ -213,6 +217,17 @@ impl ClientEndpoint {
             temp_expires_at: None,
             next_temp: None,
             bind_refused: None,
+            planted: None,
+        }
+    }
+
+    /// Plants `bug` in this endpoint's sessions, now and after a new key (feature
+    /// `testing`): for proving that tests and the simulator catch it.
+    #[cfg(feature = "testing")]
+    pub fn plant_bug(&mut self, bug: Option<crate::session::PlantedBug>) {
+        self.planted = bug;
+        if let Some(session) = &mut self.session {
+            session.plant_bug(bug);
         }
     }
 
@@ -542,6 +557,8 @@ impl ClientEndpoint {
                                 session_id,
                             );
                             session.set_prologue(self.config.prologue.clone());
+                            #[cfg(feature = "testing")]
+                            session.plant_bug(self.planted);
                             for (id, body) in self.early.drain(..) {
                                 session.push_request(id, body);
                             }
@@ -648,6 +665,8 @@ impl ClientEndpoint {
                     session_id,
                 );
                 session.set_prologue(self.config.prologue.clone());
+                #[cfg(feature = "testing")]
+                session.plant_bug(self.planted);
                 for (id, body) in self.early.drain(..) {
                     session.push_request(id, body);
                 }

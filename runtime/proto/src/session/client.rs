@@ -172,6 +172,15 @@ impl std::fmt::Debug for Prologue {
     }
 }
 
+/// A bug planted on purpose (feature `testing`), to prove that the simulator and the tests
+/// catch what it breaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlantedBug {
+    /// A lost connection forgets the requests it carried instead of resending them.
+    ForgetUnansweredOnReconnect,
+}
+
 /// How many times in a row the server may refuse one request before it fails
 /// ([`Event::Failed`]); stops a resend loop with a server whose clock disagrees with itself.
 pub const MAX_REFUSALS: u32 = 5;
@@ -222,6 +231,8 @@ pub struct Session {
     prologue: Option<Prologue>,
     /// The next application request sent goes through the prologue.
     needs_prologue: bool,
+    /// A bug planted by a test (feature `testing`); `None` in production.
+    planted: Option<PlantedBug>,
 }
 
 impl std::fmt::Debug for Session {
@@ -274,6 +285,7 @@ impl Session {
             gated: false,
             prologue: None,
             needs_prologue: true,
+            planted: None,
         }
     }
 
@@ -321,6 +333,12 @@ impl Session {
     /// [`Session::rekey`] or [`Session::start_bind`], with `prologue`.
     pub fn set_prologue(&mut self, prologue: Option<Prologue>) {
         self.prologue = prologue;
+    }
+
+    /// Plants `bug` (feature `testing`): for proving that tests catch it.
+    #[cfg(feature = "testing")]
+    pub fn plant_bug(&mut self, bug: Option<PlantedBug>) {
+        self.planted = bug;
     }
 
     /// Binds this session's key to a permanent key: `auth.bindTempAuthKey` goes first, alone
@@ -388,7 +406,10 @@ impl Session {
     /// The connection was lost: every sent and unanswered request goes back to the queue, to
     /// be sent again with a new msg_id on the next connection (pings are dropped).
     pub fn connection_lost(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
+        if self.planted == Some(PlantedBug::ForgetUnansweredOnReconnect) {
+            pending.clear();
+        }
         self.containers.clear();
         let mut resend: Vec<Request> = pending
             .into_values()

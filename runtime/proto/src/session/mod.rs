@@ -20,7 +20,7 @@ pub mod wire;
 use std::time::Duration;
 
 pub use client::{
-    BindPlan, Event, Prologue, RequestId, ResendReason, Session, BIND_TEMP_AUTH_KEY_ID,
+    BindPlan, Event, PlantedBug, Prologue, RequestId, ResendReason, Session, BIND_TEMP_AUTH_KEY_ID,
     MAX_REFUSALS,
 };
 pub use error::SessionError;
