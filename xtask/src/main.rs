@@ -3,9 +3,11 @@
 mod bench;
 mod bindings;
 mod codegen;
+mod fuzz;
 mod node;
 mod python;
 mod schema;
+mod sim;
 
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
@@ -49,6 +51,26 @@ enum Cmd {
     PySetup,
     /// Install the npm oracles (mtcute) of `tests/js/package-lock.json` into `tests/js/node_modules`.
     JsSetup,
+    /// Run the cargo-fuzz targets of `fuzz/`, each in turn (installs cargo-fuzz if missing).
+    Fuzz {
+        /// Seconds per target.
+        #[arg(long, default_value_t = fuzz::DEFAULT_SECONDS)]
+        seconds: u64,
+        /// Only this target (default: all of `fuzz/Cargo.toml`'s).
+        target: Option<String>,
+    },
+    /// Run the deterministic simulator (`tests/sim`) over seeded fault schedules.
+    Sim {
+        /// How many seeds.
+        #[arg(long, default_value_t = 1000)]
+        seeds: u64,
+        /// The first seed.
+        #[arg(long, default_value_t = 0)]
+        start: u64,
+        /// Replay only this seed, printing its schedule and report.
+        #[arg(long, conflicts_with_all = ["seeds", "start"])]
+        seed: Option<u64>,
+    },
     /// Run the whole test suite (sets up the Python and npm oracles first).
     Test {
         /// Extra arguments passed to `cargo test`.
@@ -102,6 +124,8 @@ fn main() -> ExitCode {
         Cmd::Bench { quick } => bench::run(&workspace_root(), quick),
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::JsSetup => node::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
+        Cmd::Fuzz { seconds, target } => fuzz::run(&workspace_root(), seconds, target.as_deref()),
+        Cmd::Sim { seeds, start, seed } => sim::run(&workspace_root(), seeds, start, seed),
         Cmd::Test { args } => run_tests(&args),
     };
     match result {

@@ -157,7 +157,13 @@ impl FileStore {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(&temp_path) {
-                Ok(file) => break (TempFile { path: temp_path }, file),
+                Ok(file) => {
+                    let temp = TempFile {
+                        path: temp_path,
+                        armed: true,
+                    };
+                    break (temp, file);
+                }
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < TEMP_ATTEMPTS => {
                     attempt += 1;
                 }
@@ -197,16 +203,23 @@ impl SessionStore for FileStore {
 /// A temporary file removed on drop unless [`TempFile::disarm`]ed (after the rename).
 struct TempFile {
     path: PathBuf,
+    /// Cleared by [`TempFile::disarm`]: the file was renamed into place.
+    armed: bool,
 }
 
 impl TempFile {
-    fn disarm(self) {
-        std::mem::forget(self);
+    /// Keeps the file (it was renamed into place); the value is dropped normally, so
+    /// nothing it owns leaks.
+    fn disarm(mut self) {
+        self.armed = false;
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let _ = fs::remove_file(&self.path);
     }
 }

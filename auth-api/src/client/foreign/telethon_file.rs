@@ -389,7 +389,7 @@ impl<'a> TelethonFile<'a> {
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
             match options.open(&path) {
-                Ok(_) => return Ok(TempFile { path }),
+                Ok(_) => return Ok(TempFile { path, armed: true }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempt < TEMP_ATTEMPTS => {
                     attempt += 1;
                 }
@@ -402,16 +402,23 @@ impl<'a> TelethonFile<'a> {
 /// A temporary database removed (with its journal) on drop unless disarmed after the rename.
 struct TempFile {
     path: PathBuf,
+    /// Cleared by [`TempFile::disarm`]: the file was renamed into place.
+    armed: bool,
 }
 
 impl TempFile {
-    fn disarm(self) {
-        std::mem::forget(self);
+    /// Keeps the file (it was renamed into place); the value is dropped normally, so
+    /// nothing it owns leaks.
+    fn disarm(mut self) {
+        self.armed = false;
     }
 }
 
 impl Drop for TempFile {
     fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
         let _ = fs::remove_file(&self.path);
         let mut journal = self.path.clone().into_os_string();
         journal.push("-journal");
