@@ -537,41 +537,16 @@ impl ClientEndpoint {
                 }
                 ClientDhGenStep::Done(outcome) => {
                     link.healthy = true;
-                    let session_id = rng.next_u64() as i64;
+                    link.kex = None;
                     tracing::info!(auth_key = ?outcome.auth_key, "created a new authorization key");
-                    match &mut self.session {
-                        // Every unanswered request moves to the new key's session with its
-                        // RequestId.
-                        Some(session) => session.rekey(
-                            outcome.auth_key,
-                            outcome.first_salt,
-                            outcome.time_offset,
-                            session_id,
-                        ),
-                        None => {
-                            let mut session = Session::new(
-                                self.config.session.clone(),
-                                outcome.auth_key,
-                                outcome.first_salt,
-                                Some(outcome.time_offset),
-                                session_id,
-                            );
-                            session.set_prologue(self.config.prologue.clone());
-                            #[cfg(feature = "testing")]
-                            session.plant_bug(self.planted);
-                            for (id, body) in self.early.drain(..) {
-                                session.push_request(id, body);
-                            }
-                            self.session = Some(session);
-                        }
-                    }
+                    self.move_session_to(outcome);
                     if let Some(session) = &mut self.session {
                         session.handle_timeout(now);
                     }
                     self.need_key = false;
                     self.key_exchanges += 1;
                     self.events.push_back(ClientEvent::KeyCreated);
-                    (None, None)
+                    return Ok(());
                 }
             },
         };
@@ -648,6 +623,15 @@ impl ClientEndpoint {
                 .expires_at
                 .map_or(i32::MAX, |at| i32::try_from(at).unwrap_or(i32::MAX)),
         };
+        self.move_session_to(outcome);
+        if let Some(session) = &mut self.session {
+            session.start_bind(plan);
+        }
+    }
+
+    /// Runs the session over a new key (a fresh session id): every unanswered request moves
+    /// to it with its `RequestId`; the first session takes the requests made before it.
+    fn move_session_to(&mut self, outcome: KeyExchangeOutcome) {
         let session_id = self.rng.next_u64() as i64;
         match &mut self.session {
             Some(session) => session.rekey(
@@ -672,9 +656,6 @@ impl ClientEndpoint {
                 }
                 self.session = Some(session);
             }
-        }
-        if let Some(session) = &mut self.session {
-            session.start_bind(plan);
         }
     }
 
