@@ -41,9 +41,9 @@ enum Cmd {
         #[arg(long, requires = "all")]
         out: Option<PathBuf>,
     },
-    /// Run the benchmarks and the peers (openssl, cryptg) in the same run; print ratios.
+    /// Measure ours beside the peers (grammers 0.11, libcrypto, Telethon 1.45) in one run: one line per figure (`bench/`, `BENCHMARKS.md`).
     Bench {
-        /// Shorter measurements.
+        /// Shorter measurements, fewer logins, one build round (what CI runs).
         #[arg(long)]
         quick: bool,
     },
