@@ -60,6 +60,7 @@ pub mod gzip;
 mod object;
 mod primitives;
 mod reader;
+mod scratch;
 mod traits;
 mod vector;
 

@@ -18,11 +18,13 @@ pub trait Serialize {
     /// Appends the TL binary form of `self` to `buf`.
     fn serialize(&self, buf: &mut impl BufMut);
 
-    /// Convenience: serialize into a fresh `Vec`.
+    /// Convenience: serialize into a fresh `Vec` of exactly the right size.
+    ///
+    /// The value is written into a per-thread scratch buffer first (so the output is not
+    /// grown step by step), copied out in one allocation, and the scratch bytes are wiped
+    /// (serialized requests can carry secrets).
     fn to_bytes(&self) -> Vec<u8> {
-        let mut buf = Vec::new();
-        self.serialize(&mut buf);
-        buf
+        crate::scratch::with_scratch(|buf| self.serialize(buf))
     }
 }
 
