@@ -54,7 +54,7 @@ impl Unit {
     }
 
     /// Converts nanoseconds into this unit (other units pass through).
-    pub fn from_ns(self, ns: f64) -> f64 {
+    pub fn of_ns(self, ns: f64) -> f64 {
         match self {
             Unit::Ns => ns,
             Unit::Us => ns / 1e3,
@@ -224,16 +224,6 @@ pub fn alternate(plan: Plan, ours: &mut impl Routine, peer: &mut impl Routine) -
     (median(&mut o), median(&mut p))
 }
 
-/// Measures one side alone (figures without a peer).
-pub fn alone(plan: Plan, ours: &mut impl Routine) -> f64 {
-    let iters = calibrate(ours, plan);
-    ours.run(iters);
-    let mut o: Vec<f64> = (0..plan.rounds)
-        .map(|_| ours.run(iters).as_nanos() as f64 / iters as f64)
-        .collect();
-    median(&mut o)
-}
-
 /// A figure from [`alternate`].
 pub fn compare(
     plan: Plan,
@@ -246,8 +236,8 @@ pub fn compare(
     let (o, p) = alternate(plan, ours, peer);
     Figure {
         name: name.into(),
-        ours: unit.from_ns(o),
-        peer: Some(unit.from_ns(p)),
+        ours: unit.of_ns(o),
+        peer: Some(unit.of_ns(p)),
         peer_name,
         unit,
         how: format!("median of {} alternating rounds", plan.rounds),

@@ -24,7 +24,7 @@ use num_bigint::BigUint;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
-use crate::harness::{alone, alternate, Figure, Plan, SelfTimed, Unit, Whole};
+use crate::harness::{alternate, Figure, Plan, SelfTimed, Unit, Whole};
 
 /// Telegram's production key fingerprint, one grammers knows.
 const TELEGRAM_FINGERPRINT: i64 = -3_414_540_481_677_951_611;
@@ -247,8 +247,8 @@ impl Modexp {
     }
 }
 
-/// `keygen_client` (against grammers), `keygen_client_vs_modexps` (against two modexps),
-/// `keygen_server` (ours alone) and `modexp_2048`.
+/// `keygen_client` (against grammers), `keygen_client_vs_modexps` (against two modexps)
+/// and `keygen_server` (ours alone).
 pub fn figures(plan: Plan) -> Vec<Figure> {
     let mut ours = OurExchange::new();
     let mut peer = PeerExchange::new();
@@ -265,8 +265,8 @@ pub fn figures(plan: Plan) -> Vec<Figure> {
     );
     let mut figures = vec![Figure {
         name: "keygen_client".into(),
-        ours: Unit::Ms.from_ns(o),
-        peer: Some(Unit::Ms.from_ns(p)),
+        ours: Unit::Ms.of_ns(o),
+        peer: Some(Unit::Ms.of_ns(p)),
         peer_name: "grammers-mtproto 0.11 step2 + step3 + create_key",
         unit: Unit::Ms,
         how: how.clone(),
@@ -282,8 +282,8 @@ pub fn figures(plan: Plan) -> Vec<Figure> {
     );
     figures.push(Figure {
         name: "keygen_client_vs_modexps".into(),
-        ours: Unit::Ms.from_ns(o2),
-        peer: Some(Unit::Ms.from_ns(m2)),
+        ours: Unit::Ms.of_ns(o2),
+        peer: Some(Unit::Ms.of_ns(m2)),
         peer_name: "two 2048-bit modexps (num-bigint modpow)",
         unit: Unit::Ms,
         how: how.clone(),
@@ -291,20 +291,11 @@ pub fn figures(plan: Plan) -> Vec<Figure> {
     let server = crate::harness::median(&mut server_times);
     figures.push(Figure {
         name: "keygen_server".into(),
-        ours: Unit::Ms.from_ns(server),
+        ours: Unit::Ms.of_ns(server),
         peer: None,
         peer_name: "",
         unit: Unit::Ms,
         how: format!("median of {} exchanges", server_times.len()),
-    });
-    let m = alone(plan, &mut Whole(|| modexp.run()));
-    figures.push(Figure {
-        name: "modexp_2048".into(),
-        ours: Unit::Ms.from_ns(m),
-        peer: None,
-        peer_name: "",
-        unit: Unit::Ms,
-        how: format!("median of {} rounds", plan.rounds),
     });
     figures
 }

@@ -72,11 +72,12 @@ pub fn throughput(path: &Path, title: &str, series: &[Series]) -> Result<(), Str
     root.present().map_err(|e| e.to_string())
 }
 
+/// Decimal units (the log-scale ticks fall on powers of ten).
 fn size_label(x: f64) -> String {
-    if x >= 1048576.0 {
-        format!("{:.0} MiB", x / 1048576.0)
-    } else if x >= 1024.0 {
-        format!("{:.0} KiB", x / 1024.0)
+    if x >= 1e6 {
+        format!("{:.0} MB", x / 1e6)
+    } else if x >= 1e3 {
+        format!("{:.0} kB", x / 1e3)
     } else {
         format!("{x:.0} B")
     }

@@ -315,7 +315,15 @@ impl DhParams {
 
     /// `g^secret mod p`, left-padded to 256 bytes (no range check; see
     /// [`DhParams::generate_secret`] for a checked draw).
+    ///
+    /// For Telegram's prime a precomputed comb does it in about a fifth of a plain
+    /// exponentiation (`fixed_base`); other groups use `modpow`.
     pub fn public_value(&self, secret: &DhSecret) -> [u8; VALUE_LEN] {
+        if let Some(value) = crate::fixed_base::telegram_comb(&self.p_bytes, self.g)
+            .and_then(|comb| comb.pow(&secret.bytes[..]))
+        {
+            return pad256(&value);
+        }
         let exp = BigUint::from_bytes_be(&secret.bytes[..]);
         pad256(&BigUint::from(self.g).modpow(&exp, &self.p))
     }

@@ -36,6 +36,7 @@ pub mod pfs;
 pub mod rsa;
 pub mod srp;
 
+mod fixed_base;
 mod hash;
 mod prime;
 

@@ -172,16 +172,26 @@ pub fn decrypt_v2_message(
     message: &[u8],
 ) -> Result<DecryptedMessage, DecryptError> {
     let mut plain = decrypt_v2(auth_key, direction, message)?;
-    let parsed = parse_header(&plain, MIN_PADDING_V2, MAX_PADDING_V2);
-    let result = parsed.map(|(salt, session_id, msg_id, seq_no, len)| DecryptedMessage {
-        salt,
-        session_id,
-        msg_id,
-        seq_no,
-        body: plain[HEADER_LEN..HEADER_LEN + len].to_vec(),
-    });
-    plain.zeroize();
-    result
+    match parse_header(&plain, MIN_PADDING_V2, MAX_PADDING_V2) {
+        Ok((salt, session_id, msg_id, seq_no, len)) => {
+            // The body moves to the front of the same buffer (no second allocation); the
+            // header and padding bytes it leaves behind are wiped.
+            plain.copy_within(HEADER_LEN..HEADER_LEN + len, 0);
+            plain[len..].zeroize();
+            plain.truncate(len);
+            Ok(DecryptedMessage {
+                salt,
+                session_id,
+                msg_id,
+                seq_no,
+                body: plain,
+            })
+        }
+        Err(e) => {
+            plain.zeroize();
+            Err(e)
+        }
+    }
 }
 
 type Header = (i64, i64, i64, i32, usize);
