@@ -98,6 +98,65 @@ fn ige_vs_openssl(plan: Plan, name: &str, size: usize) -> Figure {
     )
 }
 
+/// IGE against CBC with libcrypto setting its key up on every call, as MTProto needs (each
+/// message has its own key and IV).
+fn ige_vs_openssl_new_key(plan: Plan, name: &str, size: usize) -> Figure {
+    let mut data = vec![0x5au8; size];
+    let input = vec![0x5au8; size];
+    let mut output = vec![0u8; size + 16];
+    compare(
+        plan,
+        name,
+        Unit::Ns,
+        "libcrypto AES-256-CBC encrypt, key set up per call (openssl crate)",
+        &mut Whole(|| {
+            encrypt_ige(black_box(&mut data), black_box(&KEY), &IV).ok();
+        }),
+        &mut Whole(|| {
+            let mut c = Crypter::new(
+                Cipher::aes_256_cbc(),
+                Mode::Encrypt,
+                black_box(&KEY),
+                Some(&IV[..16]),
+            )
+            .expect("libcrypto AES-256-CBC");
+            c.pad(false);
+            black_box(c.update(&input, &mut output).ok());
+        }),
+    )
+}
+
+/// Our message encryption against its floor: SHA-256 over the padded plaintext (the
+/// `msg_key`) plus IGE over it, the two passes over the data the format requires.
+fn message_floor(plan: Plan) -> Figure {
+    use sha2::{Digest, Sha256};
+    let (ours_key, key_bytes, plain) = message_inputs(1024);
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let padded_len = plain.len() + mtproto_crypto::message::padding_len_v2(plain.len());
+    let mut data = vec![0x5au8; padded_len];
+    compare(
+        plan,
+        "encrypt_message_1kib_vs_floor",
+        Unit::Ns,
+        "SHA-256 + AES-256-IGE over the same bytes (sha2, mtproto-crypto)",
+        &mut Whole(|| {
+            black_box(encrypt_v2(
+                &ours_key,
+                Direction::ClientToServer,
+                black_box(&plain),
+                &mut rng,
+            ));
+        }),
+        &mut Whole(|| {
+            let mut h = Sha256::new();
+            h.update(&key_bytes[88..120]);
+            h.update(black_box(&data));
+            black_box(h.finalize());
+            encrypt_ige(black_box(&mut data), &KEY, &IV).ok();
+        }),
+    )
+}
+
 /// The auth key and a 1 KiB inner message (header and body) of the message figures.
 fn message_inputs(body_len: usize) -> (AuthKey, [u8; 256], Vec<u8>) {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
@@ -248,7 +307,9 @@ pub fn figures(plan: Plan) -> Vec<Figure> {
         ige_figure(plan, "ige_decrypt_1mib", 1 << 20, true),
         ige_vs_openssl(plan, "ige_encrypt_1kib_vs_openssl_cbc", 1024),
         ige_vs_openssl(plan, "ige_encrypt_1mib_vs_openssl_cbc", 1 << 20),
+        ige_vs_openssl_new_key(plan, "ige_encrypt_1kib_vs_openssl_cbc_new_key", 1024),
         message_figure(plan, "encrypt_message_1kib", false),
+        message_floor(plan),
         message_figure(plan, "decrypt_message_1kib", true),
         factorize_figure(plan),
     ]

@@ -120,6 +120,7 @@ fn main() -> ExitCode {
 fn count(figure: &str, peer: bool, iters: u64) -> Result<(), String> {
     let mut op = wire::count_op(figure, peer)
         .or_else(|| crypto::count_op(figure, peer))
+        .or_else(|| schema::count_op(figure, peer))
         .ok_or_else(|| format!("no instruction count for {figure}"))?;
     for _ in 0..iters {
         op();

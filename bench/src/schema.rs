@@ -102,3 +102,29 @@ pub fn figures(plan: Plan, root: &Path) -> Vec<Figure> {
         ),
     ]
 }
+
+/// One call of a figure's operation, for instruction counting and profiling (`count` mode;
+/// run from the project root).
+pub fn count_op(figure: &str, peer: bool) -> Option<Box<dyn FnMut()>> {
+    let api = std::fs::read_to_string("schema/api.tl").ok()?;
+    let mtproto = std::fs::read_to_string("schema/mtproto.tl").ok()?;
+    Some(match (figure, peer) {
+        ("parse_api_tl", false) => Box::new(move || {
+            black_box(tl_codegen::check(black_box(&api)));
+        }),
+        ("parse_api_tl", true) => Box::new(move || {
+            black_box(
+                grammers_tl_parser::parse_tl_file(&api)
+                    .filter_map(Result::ok)
+                    .count(),
+            );
+        }),
+        ("codegen_all", false) => Box::new(move || {
+            black_box(ours_generate(&api, &mtproto));
+        }),
+        ("codegen_all", true) => Box::new(move || {
+            black_box(peer_generate(&api, &mtproto));
+        }),
+        _ => return None,
+    })
+}
