@@ -4,6 +4,7 @@ mod bench;
 mod bindings;
 mod codegen;
 mod fuzz;
+mod load;
 mod node;
 mod python;
 mod schema;
@@ -58,6 +59,19 @@ enum Cmd {
         seconds: u64,
         /// Only this target (default: all of `fuzz/Cargo.toml`'s).
         target: Option<String>,
+    },
+    /// Load against the test DC on loopback: logins at once, then requests for a while
+    /// (`tests/load`); fails on any error.
+    Load {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 1000)]
+        clients: usize,
+        /// Seconds of requests after the logins.
+        #[arg(long, default_value_t = 60)]
+        seconds: u64,
+        /// Perfect forward secrecy on (a temporary key per client as well).
+        #[arg(long)]
+        pfs: bool,
     },
     /// Run the deterministic simulator (`tests/sim`) over seeded fault schedules.
     Sim {
@@ -125,6 +139,11 @@ fn main() -> ExitCode {
         Cmd::PySetup => python::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::JsSetup => node::setup(&workspace_root()).map(|_| ExitCode::SUCCESS),
         Cmd::Fuzz { seconds, target } => fuzz::run(&workspace_root(), seconds, target.as_deref()),
+        Cmd::Load {
+            clients,
+            seconds,
+            pfs,
+        } => load::run(&workspace_root(), clients, seconds, pfs),
         Cmd::Sim { seeds, start, seed } => sim::run(&workspace_root(), seeds, start, seed),
         Cmd::Test { args } => run_tests(&args),
     };

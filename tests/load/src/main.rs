@@ -1,0 +1,258 @@
+//! `mtproto-load` (run it as `cargo xtask load --clients N --seconds S`): N clients of
+//! `auth_api::client` log in at once to the test DC (a child process) on loopback, sit idle
+//! (memory per idle session), then each sends `ping` and `help.getConfig` in turn for S
+//! seconds. Prints requests/s, latency p50/p99, errors and memory, one line each, and exits
+//! non-zero if any login or request failed.
+
+mod dc;
+mod latency;
+mod memory;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use auth_api::client::{Client, ClientConfig, SignIn};
+use auth_api::{functions, mtproto};
+use clap::Parser;
+use latency::Recorder;
+
+/// Command line.
+#[derive(Parser)]
+#[command(name = "mtproto-load", about = "Load against the test DC on loopback")]
+struct Args {
+    /// Concurrent clients (each signs in, then sends requests one after the other).
+    #[arg(long, default_value_t = 1000)]
+    clients: usize,
+    /// Seconds of requests after the logins.
+    #[arg(long, default_value_t = 60)]
+    seconds: u64,
+    /// Perfect forward secrecy (a temporary key per client as well).
+    #[arg(long)]
+    pfs: bool,
+    /// Where the DC's public key and `load.json` go.
+    #[arg(long, default_value = "target/load")]
+    out: PathBuf,
+}
+
+/// What one client did during the request phase.
+struct ClientRun {
+    latencies: Recorder,
+    errors: Vec<String>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn config(dc: &dc::DcProcess, pfs: bool) -> ClientConfig {
+    let mut config = ClientConfig::new(
+        611_335,
+        "d524b414d21f4d37f08684c1df41ac9c",
+        [(1, dc.addr)],
+        1,
+        vec![dc.key.clone()],
+    )
+    .pfs(pfs);
+    // Under load, a request waits behind many: generous limits, so that a failure means a
+    // real failure and not a busy machine.
+    config.connect_timeout = Duration::from_secs(120);
+    config.request_timeout = Duration::from_secs(120);
+    config
+}
+
+async fn sign_in(client: &Client, phone: &str) -> Result<(), String> {
+    let token = client
+        .send_code(phone)
+        .await
+        .and_then(|sent| sent.into_code())
+        .map_err(|e| format!("{phone}: send_code: {e}"))?;
+    match client.sign_in(&token, dc::CODE).await {
+        Ok(SignIn::SignedIn(_)) => Ok(()),
+        Ok(other) => Err(format!("{phone}: not signed in: {other:?}")),
+        Err(e) => Err(format!("{phone}: sign_in: {e}")),
+    }
+}
+
+/// Requests until `deadline`: `ping` and `help.getConfig` in turn, each answer checked.
+async fn requests(client: Client, deadline: Instant) -> ClientRun {
+    let mut run = ClientRun {
+        latencies: Recorder::default(),
+        errors: Vec::new(),
+    };
+    let mut n: i64 = 0;
+    while Instant::now() < deadline {
+        n += 1;
+        let start = Instant::now();
+        let outcome = if n % 2 == 0 {
+            client
+                .invoke(&mtproto::functions::Ping { ping_id: n })
+                .await
+                .map_err(|e| format!("ping: {e}"))
+                .and_then(|mtproto::enums::Pong::Pong(p)| {
+                    (p.ping_id == n)
+                        .then_some(())
+                        .ok_or_else(|| format!("pong {} for ping {n}", p.ping_id))
+                })
+        } else {
+            client
+                .invoke(&functions::help::GetConfig {})
+                .await
+                .map(drop)
+                .map_err(|e| format!("help.getConfig: {e}"))
+        };
+        match outcome {
+            Ok(()) => {
+                run.latencies.record(start.elapsed().as_micros() as u64);
+            }
+            Err(e) => run.errors.push(e),
+        }
+    }
+    run
+}
+
+fn line(name: &str, value: f64, unit: &str, how: &str) {
+    println!("{name} ours={value:.3} peer=- ratio=- ({unit}, {how})");
+}
+
+fn run(args: &Args) -> Result<bool, String> {
+    let dc = dc::DcProcess::start(args.clients, &args.out)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    rt.block_on(async {
+        let rss_before = memory::rss_kib().unwrap_or(f64::NAN);
+        // Logins, all at once.
+        let start = Instant::now();
+        let mut logins = tokio::task::JoinSet::new();
+        for i in 0..args.clients {
+            let config = config(&dc, args.pfs);
+            logins.spawn(async move {
+                let client = Client::new(config).map_err(|e| e.to_string())?;
+                sign_in(&client, &dc::phone(i)).await?;
+                Ok::<_, String>(client)
+            });
+        }
+        let mut clients = Vec::with_capacity(args.clients);
+        let mut login_errors = Vec::new();
+        while let Some(done) = logins.join_next().await {
+            match done {
+                Ok(Ok(client)) => clients.push(client),
+                Ok(Err(e)) => login_errors.push(e),
+                Err(e) => login_errors.push(format!("login task: {e}")),
+            }
+        }
+        let login_wall = start.elapsed().as_secs_f64();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        let rss_idle = memory::rss_kib().unwrap_or(f64::NAN);
+
+        // Requests.
+        let start = Instant::now();
+        let deadline = start + Duration::from_secs(args.seconds);
+        let mut tasks = tokio::task::JoinSet::new();
+        for client in clients.iter().cloned() {
+            tasks.spawn(requests(client, deadline));
+        }
+        let mut all = Recorder::default();
+        let mut errors = Vec::new();
+        while let Some(done) = tasks.join_next().await {
+            match done {
+                Ok(run) => {
+                    all.merge(run.latencies);
+                    errors.extend(run.errors);
+                }
+                Err(e) => errors.push(format!("request task: {e}")),
+            }
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        let requests = all.count();
+        let signed_in = clients.len();
+        drop(clients);
+
+        let n = args.clients;
+        line(
+            "load_logins_wall",
+            login_wall,
+            "s",
+            &format!("{n} concurrent logins"),
+        );
+        line(
+            "load_login_errors",
+            login_errors.len() as f64,
+            "count",
+            "must be 0",
+        );
+        line(
+            "load_requests_per_s",
+            requests as f64 / elapsed,
+            "requests/s",
+            &format!("{n} clients, ping and help.getConfig in turn, {elapsed:.1} s"),
+        );
+        line(
+            "load_latency_p50",
+            all.percentile_ms(50.0),
+            "ms",
+            &format!("of {requests} requests"),
+        );
+        line(
+            "load_latency_p99",
+            all.percentile_ms(99.0),
+            "ms",
+            &format!("of {requests} requests"),
+        );
+        line(
+            "load_request_errors",
+            errors.len() as f64,
+            "count",
+            "must be 0",
+        );
+        line(
+            "load_rss_per_idle_session",
+            (rss_idle - rss_before) / n as f64,
+            "KiB",
+            &format!("(RSS with {n} idle signed-in clients - RSS before) / {n}"),
+        );
+        line(
+            "load_peak_rss_clients",
+            memory::peak_rss_kib().unwrap_or(f64::NAN) / 1024.0,
+            "MiB",
+            "client process VmHWM",
+        );
+        line(
+            "load_peak_rss_dc",
+            dc.peak_rss_kib().unwrap_or(f64::NAN) / 1024.0,
+            "MiB",
+            "test DC process VmHWM",
+        );
+        for e in login_errors.iter().chain(&errors).take(10) {
+            eprintln!("error: {e}");
+        }
+        let report = serde_json::json!({
+            "clients": n, "seconds": args.seconds, "pfs": args.pfs,
+            "signed_in": signed_in, "login_wall_s": login_wall,
+            "login_errors": login_errors.len(), "requests": requests,
+            "requests_per_s": requests as f64 / elapsed,
+            "p50_ms": all.percentile_ms(50.0), "p99_ms": all.percentile_ms(99.0),
+            "request_errors": errors.len(),
+            "rss_per_idle_session_kib": (rss_idle - rss_before) / n as f64,
+            "peak_rss_clients_kib": memory::peak_rss_kib(),
+            "peak_rss_dc_kib": dc.peak_rss_kib(),
+        });
+        let path = args.out.join("load.json");
+        std::fs::write(
+            &path,
+            serde_json::to_string_pretty(&report).unwrap_or_default(),
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+        Ok(login_errors.is_empty() && errors.is_empty() && signed_in == n && requests > 0)
+    })
+}
