@@ -197,8 +197,9 @@ impl From<enums::auth::CodeType> for NextCodeKind {
     }
 }
 
-/// A sent login code: what `sign_in`, `resend_code` and `cancel_code` need.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A sent login code: what `sign_in`, `resend_code` and `cancel_code` need. `Debug` leaves
+/// out the `phone_code_hash` (with the code, it signs the number in).
+#[derive(Clone, PartialEq, Eq)]
 pub struct CodeToken {
     /// The number, as given.
     pub phone: String,
@@ -213,8 +214,8 @@ pub struct CodeToken {
 }
 
 /// `auth.sentCodePaymentRequired`: this number's login code costs a payment (an in-app
-/// store product) before it is sent.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// store product) before it is sent. `Debug` leaves out the `phone_code_hash`.
+#[derive(Clone, PartialEq, Eq)]
 pub struct PaymentRequired {
     /// The number, as given.
     pub phone: String,
@@ -232,6 +233,33 @@ pub struct PaymentRequired {
     pub currency: String,
     /// The price in the currency's smallest unit.
     pub amount: i64,
+}
+
+impl std::fmt::Debug for CodeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CodeToken")
+            .field("phone", &self.phone)
+            .field("phone_code_hash", &format_args!("<redacted>"))
+            .field("kind", &self.kind)
+            .field("next", &self.next)
+            .field("timeout", &self.timeout)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for PaymentRequired {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentRequired")
+            .field("phone", &self.phone)
+            .field("phone_code_hash", &format_args!("<redacted>"))
+            .field("store_product", &self.store_product)
+            .field("support_email_address", &self.support_email_address)
+            .field("support_email_subject", &self.support_email_subject)
+            .field("premium_days", &self.premium_days)
+            .field("currency", &self.currency)
+            .field("amount", &self.amount)
+            .finish()
+    }
 }
 
 /// What asking for a login code led to.
