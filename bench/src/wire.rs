@@ -27,7 +27,7 @@ pub fn our_send_code() -> functions::auth::SendCode {
             allow_missed_call: false,
             allow_firebase: false,
             unknown_number: false,
-            logout_tokens: Some(vec![vec![0x5a; 32]]),
+            logout_tokens: Some(vec![vec![0x5a; 32]].into()),
             token: None,
             app_sandbox: None,
         }
@@ -169,7 +169,7 @@ pub fn authorization_bytes() -> Vec<u8> {
         setup_password_required: false,
         otherwise_relogin_days: None,
         tmp_sessions: None,
-        future_auth_token: Some(vec![0x33; 32]),
+        future_auth_token: Some(vec![0x33; 32].into()),
         user: user.into(),
     }
     .into();

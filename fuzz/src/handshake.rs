@@ -292,10 +292,10 @@ impl Learned {
     fn inner_data(&mut self, data: &[u8]) {
         let mut r = Reader::with_limits(data, Limits::NO_GZIP);
         self.new_nonce = match enums::PQInnerData::deserialize(&mut r) {
-            Ok(enums::PQInnerData::PQInnerData(i)) => Some(i.new_nonce),
-            Ok(enums::PQInnerData::Dc(i)) => Some(i.new_nonce),
-            Ok(enums::PQInnerData::Temp(i)) => Some(i.new_nonce),
-            Ok(enums::PQInnerData::TempDc(i)) => Some(i.new_nonce),
+            Ok(enums::PQInnerData::PQInnerData(i)) => Some(*i.new_nonce),
+            Ok(enums::PQInnerData::Dc(i)) => Some(*i.new_nonce),
+            Ok(enums::PQInnerData::Temp(i)) => Some(*i.new_nonce),
+            Ok(enums::PQInnerData::TempDc(i)) => Some(*i.new_nonce),
             _ => self.new_nonce,
         };
     }

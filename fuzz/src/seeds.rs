@@ -151,10 +151,10 @@ impl Transcript {
             enums::PQInnerData::deserialize(&mut Reader::with_limits(&padded, Limits::NO_GZIP))
                 .expect("p_q_inner_data");
         let new_nonce = match &inner {
-            enums::PQInnerData::PQInnerData(i) => i.new_nonce,
-            enums::PQInnerData::Dc(i) => i.new_nonce,
-            enums::PQInnerData::Temp(i) => i.new_nonce,
-            enums::PQInnerData::TempDc(i) => i.new_nonce,
+            enums::PQInnerData::PQInnerData(i) => *i.new_nonce,
+            enums::PQInnerData::Dc(i) => *i.new_nonce,
+            enums::PQInnerData::Temp(i) => *i.new_nonce,
+            enums::PQInnerData::TempDc(i) => *i.new_nonce,
         };
         let tmp = tmp_aes_key_iv(&new_nonce, &req.server_nonce);
         let enums::ServerDhParams::Ok(ok) =

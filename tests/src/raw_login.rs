@@ -41,8 +41,7 @@ pub async fn log_in(
     let enums::auth::SentCode::SentCode(sent) = sent else {
         return Err(format!("auth.sendCode answered {sent:?}"));
     };
-    let sign_in =
-        functions::auth::SignIn::new(phone.into(), sent.phone_code_hash).phone_code(code.into());
+    let sign_in = functions::auth::SignIn::new(phone.into(), sent.phone_code_hash).phone_code(code);
     match conn.invoke(&sign_in).await {
         Ok(enums::auth::Authorization::Authorization(auth)) => match auth.user {
             enums::User::User(user) => Ok(user.id),

@@ -154,7 +154,7 @@ async fn the_twelve_legacy_calls_end_to_end() {
         let on_3 = client(&dc, 3, 23);
         let imported = user_self(
             on_3.layer23()
-                .import_authorization(exported.id, exported.bytes)
+                .import_authorization(exported.id, exported.bytes.to_vec())
                 .await
                 .unwrap(),
         );

@@ -825,7 +825,7 @@ fn legacy_layer23_functions_by_hand() {
                 l23::SignIn {
                     phone_number: s(d, "phone_number"),
                     phone_code_hash: s(d, "phone_code_hash"),
-                    phone_code: s(d, "phone_code"),
+                    phone_code: s(d, "phone_code").into(),
                 }
                 .to_bytes()
             }),
@@ -838,7 +838,7 @@ fn legacy_layer23_functions_by_hand() {
                 l23::SignUp {
                     phone_number: s(d, "phone_number"),
                     phone_code_hash: s(d, "phone_code_hash"),
-                    phone_code: s(d, "phone_code"),
+                    phone_code: s(d, "phone_code").into(),
                     first_name: s(d, "first_name"),
                     last_name: s(d, "last_name"),
                 }
@@ -875,7 +875,7 @@ fn legacy_layer23_functions_by_hand() {
             Box::new(move |d| {
                 l23::ImportAuthorization {
                     id: i(d, "id"),
-                    bytes: b(d, "bytes"),
+                    bytes: b(d, "bytes").into(),
                 }
                 .to_bytes()
             }),
@@ -889,7 +889,7 @@ fn legacy_layer23_functions_by_hand() {
                     perm_auth_key_id: l(d, "perm_auth_key_id"),
                     nonce: l(d, "nonce"),
                     expires_at: i(d, "expires_at"),
-                    encrypted_message: b(d, "encrypted_message"),
+                    encrypted_message: b(d, "encrypted_message").into(),
                 }
                 .to_bytes()
             }),

@@ -259,7 +259,7 @@ fn telethon_client_is_accepted_by_server_session_and_decrypts_its_answers() {
     .into();
     let login_token: enums::auth::LoginToken = types::auth::LoginToken {
         expires: 1_800_000_000,
-        token: vec![7; 32],
+        token: vec![7; 32].into(),
     }
     .into();
     let nearest: enums::NearestDc = types::NearestDc {

@@ -143,7 +143,7 @@ impl Client {
         hash: &str,
         code: &str,
     ) -> Result<enums::auth::Authorization, String> {
-        self.call(&functions::auth::SignIn::new(phone.into(), hash.into()).phone_code(code.into()))
+        self.call(&functions::auth::SignIn::new(phone.into(), hash.into()).phone_code(code))
             .await
     }
 
@@ -371,8 +371,8 @@ async fn check_password(
     .expect("SRP");
     let check = types::InputCheckPasswordSrp {
         srp_id: info.srp_id.expect("srp_id"),
-        a: answer.a.to_vec(),
-        m1: answer.m1.to_vec(),
+        a: answer.a.to_vec().into(),
+        m1: answer.m1.to_vec().into(),
     };
     bob.call(&functions::auth::CheckPassword::new(check.into()))
         .await
@@ -633,7 +633,7 @@ async fn a_layer_23_client_gets_layer_23_answers_to_all_twelve_calls() {
             old.call(&legacy::functions::auth::SignIn::new(
                 ALICE.into(),
                 hash,
-                CODE.into(),
+                CODE,
             ))
             .await
             .unwrap(),
@@ -667,7 +667,7 @@ async fn a_layer_23_client_gets_layer_23_answers_to_all_twelve_calls() {
                 .hello_23(legacy::functions::auth::SignIn::new(
                     newbie.into(),
                     sent.phone_code_hash.clone(),
-                    CODE.into()
+                    CODE
                 ))
                 .await
                 .unwrap_err(),
@@ -678,7 +678,7 @@ async fn a_layer_23_client_gets_layer_23_answers_to_all_twelve_calls() {
                 .call(&legacy::functions::auth::SignUp::new(
                     newbie.into(),
                     sent.phone_code_hash,
-                    CODE.into(),
+                    CODE,
                     "New".into(),
                     "Comer".into(),
                 ))

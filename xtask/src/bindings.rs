@@ -85,7 +85,9 @@ pub const BINDINGS: &[Binding] = &[
     },
 ];
 
-/// Fields whose values are secrets: their `Debug` output is `<redacted>`.
+/// Fields whose values are secrets: their type is `tl_wire::Secret<T>` (zeroized on drop,
+/// `<redacted>` in `Debug`, the plain value on the wire); constructors and setters take the
+/// plain value.
 /// Named `constructor_or_function.field`, as in the schema.
 pub const SECRET_FIELDS: &[&str] = &[
     // Login codes and passwords.

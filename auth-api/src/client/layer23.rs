@@ -85,7 +85,7 @@ impl Layer23<'_> {
             .invoke(&functions::auth::SignIn::new(
                 phone.into(),
                 phone_code_hash.into(),
-                code.into(),
+                code,
             ))
             .await
     }
@@ -103,7 +103,7 @@ impl Layer23<'_> {
             .invoke(&functions::auth::SignUp::new(
                 phone.into(),
                 phone_code_hash.into(),
-                code.into(),
+                code,
                 first_name.into(),
                 last_name.into(),
             ))

@@ -547,7 +547,7 @@ impl Client {
                 .lock()
                 .await
                 .session
-                .remember_future_auth_token(FutureAuthToken::new(token));
+                .remember_future_auth_token(FutureAuthToken::new(token.into_inner()));
         }
         self.signed_in(user_of(authorization.user)?).await
     }
@@ -608,7 +608,7 @@ impl Client {
             .map(|t| t.as_bytes().to_vec())
             .collect();
         let settings = types::CodeSettings {
-            logout_tokens: (!tokens.is_empty()).then_some(tokens),
+            logout_tokens: (!tokens.is_empty()).then_some(tokens.into()),
             ..Default::default()
         };
         let request = functions::auth::SendCode::new(
@@ -723,7 +723,7 @@ impl Client {
         let request = if token.kind.is_email() {
             request.email_verification(types::EmailVerificationCode { code: code.into() }.into())
         } else {
-            request.phone_code(code.into())
+            request.phone_code(code)
         };
         match self.invoke(&request).await {
             Ok(answer) => self.sign_in_outcome(answer).await,
@@ -757,7 +757,7 @@ impl Client {
     /// `Ok(false)`.
     pub async fn check_recovery_code(&self, code: &str) -> Result<bool, ClientError> {
         match self
-            .invoke(&functions::auth::CheckRecoveryPassword::new(code.into()))
+            .invoke(&functions::auth::CheckRecoveryPassword::new(code))
             .await
         {
             Ok(ok) => Ok(ok),
@@ -775,7 +775,7 @@ impl Client {
         code: &str,
         new_password: Option<&str>,
     ) -> Result<Box<types::User>, ClientError> {
-        let mut request = functions::auth::RecoverPassword::new(code.into());
+        let mut request = functions::auth::RecoverPassword::new(code);
         if let Some(password) = new_password {
             request = request.new_settings(self.new_password_settings(password).await?.into());
         }
@@ -811,7 +811,7 @@ impl Client {
         let verifier = mtproto_crypto::srp::compute_verifier(&params, password.as_bytes());
         Ok(types::account::PasswordInputSettings {
             new_algo: Some(algo.into()),
-            new_password_hash: Some(verifier.to_vec()),
+            new_password_hash: Some(verifier.to_vec().into()),
             hint: Some(String::new()),
             email: None,
             new_secure_settings: None,
@@ -866,8 +866,8 @@ impl Client {
         let answer = compute_check(&params, password.as_bytes(), &srp_b, &mut rand::rngs::OsRng)?;
         let check = types::InputCheckPasswordSrp {
             srp_id,
-            a: answer.a.to_vec(),
-            m1: answer.m1.to_vec(),
+            a: answer.a.to_vec().into(),
+            m1: answer.m1.to_vec().into(),
         };
         let answer = self
             .invoke(&functions::auth::CheckPassword::new(check.into()))
@@ -907,7 +907,7 @@ impl Client {
             0,
             config.api_id,
             config.api_hash.clone(),
-            token.into(),
+            token,
         );
         let answer = self.invoke(&request).await?;
         self.expect_authorized("importBotAuthorization", answer)
@@ -927,7 +927,7 @@ impl Client {
         let enums::auth::ExportedAuthorization::ExportedAuthorization(exported) = self
             .invoke(&functions::auth::ExportAuthorization::new(dc_id))
             .await?;
-        Ok((exported.id, exported.bytes))
+        Ok((exported.id, exported.bytes.into_inner()))
     }
 
     /// Imports a login exported by another client of the user (`auth.importAuthorization`)
@@ -958,7 +958,7 @@ impl Client {
         if let Some(token) = out.future_auth_token {
             state
                 .session
-                .remember_future_auth_token(FutureAuthToken::new(token));
+                .remember_future_auth_token(FutureAuthToken::new(token.into_inner()));
         }
         state.session.user_id = None;
         self.inner.config.store.save(&state.session)?;

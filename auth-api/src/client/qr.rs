@@ -147,7 +147,7 @@ impl Client {
             match answer {
                 enums::auth::LoginToken::LoginToken(t) => {
                     return Ok(Step::Show {
-                        token: t.token,
+                        token: t.token.into_inner(),
                         expires: t.expires,
                     })
                 }
@@ -158,7 +158,10 @@ impl Client {
                     return Ok(Step::Done(QrLogin::SignedIn(user)));
                 }
                 enums::auth::LoginToken::MigrateTo(to) => {
-                    answer = match self.import_login_token(to.dc_id, to.token).await {
+                    answer = match self
+                        .import_login_token(to.dc_id, to.token.into_inner())
+                        .await
+                    {
                         // A token just imported cannot need showing again.
                         Ok(enums::auth::LoginToken::LoginToken(_)) => {
                             return Err(ClientError::Unexpected(format!(

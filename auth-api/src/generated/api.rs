@@ -1338,7 +1338,7 @@ pub mod types {
         /// `port:int`
         pub port: i32,
         /// `secret:flags.10?bytes`
-        pub secret: ::std::option::Option<::std::vec::Vec<u8>>,
+        pub secret: ::std::option::Option<::tl_wire::Secret<::std::vec::Vec<u8>>>,
     }
     impl ::tl_wire::Identifiable for DcOption {
         const CONSTRUCTOR_ID: u32 = 0x18b7a10d_u32;
@@ -1383,7 +1383,9 @@ pub mod types {
             let port = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let secret = if __flags_flags & (1u32 << 10u32) != 0 {
                 ::std::option::Option::Some(
-                    <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <::tl_wire::Secret<
+                        ::std::vec::Vec<u8>,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?,
                 )
             } else {
                 ::std::option::Option::None
@@ -1519,7 +1521,9 @@ pub mod types {
         /// `reactions_default:flags.15?Reaction`
         pub reactions_default: ::std::option::Option<super::enums::Reaction>,
         /// `autologin_token:flags.16?string`
-        pub autologin_token: ::std::option::Option<::std::string::String>,
+        pub autologin_token: ::std::option::Option<
+            ::tl_wire::Secret<::std::string::String>,
+        >,
     }
     impl ::tl_wire::Identifiable for Config {
         const CONSTRUCTOR_ID: u32 = 0xcc1a241e_u32;
@@ -1759,7 +1763,9 @@ pub mod types {
             };
             let autologin_token = if __flags_flags & (1u32 << 16u32) != 0 {
                 ::std::option::Option::Some(
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <::tl_wire::Secret<
+                        ::std::string::String,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?,
                 )
             } else {
                 ::std::option::Option::None
@@ -3254,7 +3260,7 @@ pub mod types {
         /// `secure_algo:SecurePasswordKdfAlgo`
         pub secure_algo: super::enums::SecurePasswordKdfAlgo,
         /// `secure_secret:bytes`
-        pub secure_secret: ::std::vec::Vec<u8>,
+        pub secure_secret: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         /// `secure_secret_id:long`
         pub secure_secret_id: i64,
     }
@@ -3279,8 +3285,8 @@ pub mod types {
             let secure_algo = <super::enums::SecurePasswordKdfAlgo as ::tl_wire::Deserialize>::deserialize(
                 __r,
             )?;
-            let secure_secret = <::std::vec::Vec<
-                u8,
+            let secure_secret = <::tl_wire::Secret<
+                ::std::vec::Vec<u8>,
             > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let secure_secret_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
@@ -3334,9 +3340,9 @@ pub mod types {
         /// `srp_id:long`
         pub srp_id: i64,
         /// `A:bytes`
-        pub a: ::std::vec::Vec<u8>,
+        pub a: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         /// `M1:bytes`
-        pub m1: ::std::vec::Vec<u8>,
+        pub m1: ::tl_wire::Secret<::std::vec::Vec<u8>>,
     }
     impl ::tl_wire::Identifiable for InputCheckPasswordSrp {
         const CONSTRUCTOR_ID: u32 = 0xd27ff082_u32;
@@ -3357,8 +3363,12 @@ pub mod types {
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
             let srp_id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let a = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let m1 = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let a = <::tl_wire::Secret<
+                ::std::vec::Vec<u8>,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let m1 = <::tl_wire::Secret<
+                ::std::vec::Vec<u8>,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { srp_id, a, m1 })
         }
     }
@@ -3610,9 +3620,11 @@ pub mod types {
         /// `unknown_number:flags.9?true`
         pub unknown_number: bool,
         /// `logout_tokens:flags.6?Vector<bytes>`
-        pub logout_tokens: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<u8>>>,
+        pub logout_tokens: ::std::option::Option<
+            ::tl_wire::Secret<::std::vec::Vec<::std::vec::Vec<u8>>>,
+        >,
         /// `token:flags.8?string`
-        pub token: ::std::option::Option<::std::string::String>,
+        pub token: ::std::option::Option<::tl_wire::Secret<::std::string::String>>,
         /// `app_sandbox:flags.8?Bool`
         pub app_sandbox: ::std::option::Option<bool>,
     }
@@ -3660,8 +3672,8 @@ pub mod types {
             let unknown_number = __flags_flags & (1u32 << 9u32) != 0;
             let logout_tokens = if __flags_flags & (1u32 << 6u32) != 0 {
                 ::std::option::Option::Some(
-                    <::std::vec::Vec<
-                        ::std::vec::Vec<u8>,
+                    <::tl_wire::Secret<
+                        ::std::vec::Vec<::std::vec::Vec<u8>>,
                     > as ::tl_wire::Deserialize>::deserialize(__r)?,
                 )
             } else {
@@ -3669,7 +3681,9 @@ pub mod types {
             };
             let token = if __flags_flags & (1u32 << 8u32) != 0 {
                 ::std::option::Option::Some(
-                    <::std::string::String as ::tl_wire::Deserialize>::deserialize(__r)?,
+                    <::tl_wire::Secret<
+                        ::std::string::String,
+                    > as ::tl_wire::Deserialize>::deserialize(__r)?,
                 )
             } else {
                 ::std::option::Option::None
@@ -4170,7 +4184,7 @@ pub mod types {
     #[derive(Clone, PartialEq)]
     pub struct EmailVerificationCode {
         /// `code:string`
-        pub code: ::std::string::String,
+        pub code: ::tl_wire::Secret<::std::string::String>,
     }
     impl ::tl_wire::Identifiable for EmailVerificationCode {
         const CONSTRUCTOR_ID: u32 = 0x922e55a9_u32;
@@ -4188,9 +4202,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                __r,
-            )?;
+            let code = <::tl_wire::Secret<
+                ::std::string::String,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { code })
         }
     }
@@ -4210,7 +4224,7 @@ pub mod types {
     #[derive(Clone, PartialEq)]
     pub struct EmailVerificationGoogle {
         /// `token:string`
-        pub token: ::std::string::String,
+        pub token: ::tl_wire::Secret<::std::string::String>,
     }
     impl ::tl_wire::Identifiable for EmailVerificationGoogle {
         const CONSTRUCTOR_ID: u32 = 0xdb909ec2_u32;
@@ -4228,9 +4242,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                __r,
-            )?;
+            let token = <::tl_wire::Secret<
+                ::std::string::String,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { token })
         }
     }
@@ -4250,7 +4264,7 @@ pub mod types {
     #[derive(Clone, PartialEq)]
     pub struct EmailVerificationApple {
         /// `token:string`
-        pub token: ::std::string::String,
+        pub token: ::tl_wire::Secret<::std::string::String>,
     }
     impl ::tl_wire::Identifiable for EmailVerificationApple {
         const CONSTRUCTOR_ID: u32 = 0x96d074fd_u32;
@@ -4268,9 +4282,9 @@ pub mod types {
             r: &mut ::tl_wire::Reader<'_>,
         ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
             let __r = r;
-            let token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                __r,
-            )?;
+            let token = <::tl_wire::Secret<
+                ::std::string::String,
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self { token })
         }
     }
@@ -4886,7 +4900,9 @@ pub mod types {
             /// `new_algo:flags.0?PasswordKdfAlgo`
             pub new_algo: ::std::option::Option<super::super::enums::PasswordKdfAlgo>,
             /// `new_password_hash:flags.0?bytes`
-            pub new_password_hash: ::std::option::Option<::std::vec::Vec<u8>>,
+            pub new_password_hash: ::std::option::Option<
+                ::tl_wire::Secret<::std::vec::Vec<u8>>,
+            >,
             /// `hint:flags.0?string`
             pub hint: ::std::option::Option<::std::string::String>,
             /// `email:flags.1?string`
@@ -4945,8 +4961,8 @@ pub mod types {
                 };
                 let new_password_hash = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<
-                            u8,
+                        <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
@@ -5301,7 +5317,9 @@ pub mod types {
             /// `tmp_sessions:flags.0?int`
             pub tmp_sessions: ::std::option::Option<i32>,
             /// `future_auth_token:flags.2?bytes`
-            pub future_auth_token: ::std::option::Option<::std::vec::Vec<u8>>,
+            pub future_auth_token: ::std::option::Option<
+                ::tl_wire::Secret<::std::vec::Vec<u8>>,
+            >,
             /// `user:User`
             pub user: super::super::enums::User,
         }
@@ -5358,8 +5376,8 @@ pub mod types {
                 };
                 let future_auth_token = if __flags_flags & (1u32 << 2u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<
-                            u8,
+                        <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
@@ -5445,7 +5463,7 @@ pub mod types {
             /// `id:long`
             pub id: i64,
             /// `bytes:bytes`
-            pub bytes: ::std::vec::Vec<u8>,
+            pub bytes: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for ExportedAuthorization {
             const CONSTRUCTOR_ID: u32 = 0xb434e2b8_u32;
@@ -5465,8 +5483,8 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let bytes = <::std::vec::Vec<
-                    u8,
+                let bytes = <::tl_wire::Secret<
+                    ::std::vec::Vec<u8>,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { id, bytes })
             }
@@ -6165,7 +6183,7 @@ pub mod types {
             /// `expires:int`
             pub expires: i32,
             /// `token:bytes`
-            pub token: ::std::vec::Vec<u8>,
+            pub token: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for LoginToken {
             const CONSTRUCTOR_ID: u32 = 0x629f1980_u32;
@@ -6185,8 +6203,8 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let expires = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let token = <::std::vec::Vec<
-                    u8,
+                let token = <::tl_wire::Secret<
+                    ::std::vec::Vec<u8>,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { expires, token })
             }
@@ -6210,7 +6228,7 @@ pub mod types {
             /// `dc_id:int`
             pub dc_id: i32,
             /// `token:bytes`
-            pub token: ::std::vec::Vec<u8>,
+            pub token: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for LoginTokenMigrateTo {
             const CONSTRUCTOR_ID: u32 = 0x068e9916_u32;
@@ -6230,8 +6248,8 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let dc_id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let token = <::std::vec::Vec<
-                    u8,
+                let token = <::tl_wire::Secret<
+                    ::std::vec::Vec<u8>,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { dc_id, token })
             }
@@ -6285,7 +6303,9 @@ pub mod types {
         #[derive(Clone, Default, PartialEq)]
         pub struct LoggedOut {
             /// `future_auth_token:flags.0?bytes`
-            pub future_auth_token: ::std::option::Option<::std::vec::Vec<u8>>,
+            pub future_auth_token: ::std::option::Option<
+                ::tl_wire::Secret<::std::vec::Vec<u8>>,
+            >,
         }
         impl ::tl_wire::Identifiable for LoggedOut {
             const CONSTRUCTOR_ID: u32 = 0xc3a2835f_u32;
@@ -6311,8 +6331,8 @@ pub mod types {
                 let __flags_flags = __r.read_u32()?;
                 let future_auth_token = if __flags_flags & (1u32 << 0u32) != 0 {
                     ::std::option::Option::Some(
-                        <::std::vec::Vec<
-                            u8,
+                        <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?,
                     )
                 } else {
@@ -11066,7 +11086,9 @@ pub mod functions {
             /// `phone_code_hash:string`
             pub phone_code_hash: ::std::string::String,
             /// `phone_code:flags.0?string`
-            pub phone_code: ::std::option::Option<::std::string::String>,
+            pub phone_code: ::std::option::Option<
+                ::tl_wire::Secret<::std::string::String>,
+            >,
             /// `email_verification:flags.1?EmailVerification`
             pub email_verification: ::std::option::Option<
                 super::super::enums::EmailVerification,
@@ -11112,9 +11134,9 @@ pub mod functions {
                         )?;
                         let phone_code = if __flags_flags & (1u32 << 0u32) != 0 {
                             ::std::option::Option::Some(
-                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                                    __r,
-                                )?,
+                                <::tl_wire::Secret<
+                                    ::std::string::String,
+                                > as ::tl_wire::Deserialize>::deserialize(__r)?,
                             )
                         } else {
                             ::std::option::Option::None
@@ -11166,8 +11188,13 @@ pub mod functions {
             }
             /// Sets the optional `phone_code`.
             #[inline]
-            pub fn phone_code(mut self, value: ::std::string::String) -> Self {
-                self.phone_code = ::std::option::Option::Some(value);
+            pub fn phone_code(
+                mut self,
+                value: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                self.phone_code = ::std::option::Option::Some(value.into());
                 self
             }
             /// Sets the optional `email_verification`.
@@ -11320,7 +11347,7 @@ pub mod functions {
             /// `id:long`
             pub id: i64,
             /// `bytes:bytes`
-            pub bytes: ::std::vec::Vec<u8>,
+            pub bytes: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for ImportAuthorization {
             const CONSTRUCTOR_ID: u32 = 0xa57a7dad_u32;
@@ -11344,8 +11371,8 @@ pub mod functions {
                     "auth.importAuthorization",
                     |__r| {
                         let id = <i64 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                        let bytes = <::std::vec::Vec<
-                            u8,
+                        let bytes = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { id, bytes })
                     },
@@ -11365,8 +11392,11 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(id: i64, bytes: ::std::vec::Vec<u8>) -> Self {
-                Self { id, bytes }
+            pub fn new(
+                id: i64,
+                bytes: impl ::std::convert::Into<::tl_wire::Secret<::std::vec::Vec<u8>>>,
+            ) -> Self {
+                Self { id, bytes: bytes.into() }
             }
         }
         impl ::tl_wire::RemoteCall for ImportAuthorization {
@@ -11386,7 +11416,7 @@ pub mod functions {
             /// `expires_at:int`
             pub expires_at: i32,
             /// `encrypted_message:bytes`
-            pub encrypted_message: ::std::vec::Vec<u8>,
+            pub encrypted_message: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for BindTempAuthKey {
             const CONSTRUCTOR_ID: u32 = 0xcdd42a05_u32;
@@ -11418,8 +11448,8 @@ pub mod functions {
                         let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let encrypted_message = <::std::vec::Vec<
-                            u8,
+                        let encrypted_message = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self {
                             perm_auth_key_id,
@@ -11450,13 +11480,15 @@ pub mod functions {
                 perm_auth_key_id: i64,
                 nonce: i64,
                 expires_at: i32,
-                encrypted_message: ::std::vec::Vec<u8>,
+                encrypted_message: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::vec::Vec<u8>>,
+                >,
             ) -> Self {
                 Self {
                     perm_auth_key_id,
                     nonce,
                     expires_at,
-                    encrypted_message,
+                    encrypted_message: encrypted_message.into(),
                 }
             }
         }
@@ -11477,7 +11509,7 @@ pub mod functions {
             /// `api_hash:string`
             pub api_hash: ::std::string::String,
             /// `bot_auth_token:string`
-            pub bot_auth_token: ::std::string::String,
+            pub bot_auth_token: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for ImportBotAuthorization {
             const CONSTRUCTOR_ID: u32 = 0x67a3ff2c_u32;
@@ -11507,9 +11539,9 @@ pub mod functions {
                         let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let bot_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let bot_auth_token = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self {
                             flags,
                             api_id,
@@ -11539,13 +11571,15 @@ pub mod functions {
                 flags: i32,
                 api_id: i32,
                 api_hash: ::std::string::String,
-                bot_auth_token: ::std::string::String,
+                bot_auth_token: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
             ) -> Self {
                 Self {
                     flags,
                     api_id,
                     api_hash,
-                    bot_auth_token,
+                    bot_auth_token: bot_auth_token.into(),
                 }
             }
         }
@@ -11649,7 +11683,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct RecoverPassword {
             /// `code:string`
-            pub code: ::std::string::String,
+            pub code: ::tl_wire::Secret<::std::string::String>,
             /// `new_settings:flags.0?account.PasswordInputSettings`
             pub new_settings: ::std::option::Option<
                 super::super::enums::account::PasswordInputSettings,
@@ -11682,9 +11716,9 @@ pub mod functions {
                     "auth.recoverPassword",
                     |__r| {
                         let __flags_flags = __r.read_u32()?;
-                        let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let code = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         let new_settings = if __flags_flags & (1u32 << 0u32) != 0 {
                             ::std::option::Option::Some(
                                 <super::super::enums::account::PasswordInputSettings as ::tl_wire::Deserialize>::deserialize(
@@ -11712,9 +11746,11 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(code: ::std::string::String) -> Self {
+            pub fn new(
+                code: impl ::std::convert::Into<::tl_wire::Secret<::std::string::String>>,
+            ) -> Self {
                 Self {
-                    code,
+                    code: code.into(),
                     new_settings: ::std::option::Option::None,
                 }
             }
@@ -12013,7 +12049,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct ImportLoginToken {
             /// `token:bytes`
-            pub token: ::std::vec::Vec<u8>,
+            pub token: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for ImportLoginToken {
             const CONSTRUCTOR_ID: u32 = 0x95ac5ce4_u32;
@@ -12035,8 +12071,8 @@ pub mod functions {
                     0x95ac5ce4_u32,
                     "auth.importLoginToken",
                     |__r| {
-                        let token = <::std::vec::Vec<
-                            u8,
+                        let token = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { token })
                     },
@@ -12055,8 +12091,10 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(token: ::std::vec::Vec<u8>) -> Self {
-                Self { token }
+            pub fn new(
+                token: impl ::std::convert::Into<::tl_wire::Secret<::std::vec::Vec<u8>>>,
+            ) -> Self {
+                Self { token: token.into() }
             }
         }
         impl ::tl_wire::RemoteCall for ImportLoginToken {
@@ -12070,7 +12108,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct AcceptLoginToken {
             /// `token:bytes`
-            pub token: ::std::vec::Vec<u8>,
+            pub token: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for AcceptLoginToken {
             const CONSTRUCTOR_ID: u32 = 0xe894ad4d_u32;
@@ -12092,8 +12130,8 @@ pub mod functions {
                     0xe894ad4d_u32,
                     "auth.acceptLoginToken",
                     |__r| {
-                        let token = <::std::vec::Vec<
-                            u8,
+                        let token = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { token })
                     },
@@ -12112,8 +12150,10 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(token: ::std::vec::Vec<u8>) -> Self {
-                Self { token }
+            pub fn new(
+                token: impl ::std::convert::Into<::tl_wire::Secret<::std::vec::Vec<u8>>>,
+            ) -> Self {
+                Self { token: token.into() }
             }
         }
         impl ::tl_wire::RemoteCall for AcceptLoginToken {
@@ -12127,7 +12167,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct CheckRecoveryPassword {
             /// `code:string`
-            pub code: ::std::string::String,
+            pub code: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for CheckRecoveryPassword {
             const CONSTRUCTOR_ID: u32 = 0x0d36bf79_u32;
@@ -12149,9 +12189,9 @@ pub mod functions {
                     0x0d36bf79_u32,
                     "auth.checkRecoveryPassword",
                     |__r| {
-                        let code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let code = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { code })
                     },
                 )
@@ -12169,8 +12209,10 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(code: ::std::string::String) -> Self {
-                Self { code }
+            pub fn new(
+                code: impl ::std::convert::Into<::tl_wire::Secret<::std::string::String>>,
+            ) -> Self {
+                Self { code: code.into() }
             }
         }
         impl ::tl_wire::RemoteCall for CheckRecoveryPassword {
@@ -12188,7 +12230,7 @@ pub mod functions {
             /// `api_hash:string`
             pub api_hash: ::std::string::String,
             /// `web_auth_token:string`
-            pub web_auth_token: ::std::string::String,
+            pub web_auth_token: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for ImportWebTokenAuthorization {
             const CONSTRUCTOR_ID: u32 = 0x2db873a9_u32;
@@ -12216,9 +12258,9 @@ pub mod functions {
                         let api_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let web_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let web_auth_token = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self {
                             api_id,
                             api_hash,
@@ -12245,12 +12287,14 @@ pub mod functions {
             pub fn new(
                 api_id: i32,
                 api_hash: ::std::string::String,
-                web_auth_token: ::std::string::String,
+                web_auth_token: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
             ) -> Self {
                 Self {
                     api_id,
                     api_hash,
-                    web_auth_token,
+                    web_auth_token: web_auth_token.into(),
                 }
             }
         }
@@ -12269,11 +12313,17 @@ pub mod functions {
             /// `phone_code_hash:string`
             pub phone_code_hash: ::std::string::String,
             /// `safety_net_token:flags.0?string`
-            pub safety_net_token: ::std::option::Option<::std::string::String>,
+            pub safety_net_token: ::std::option::Option<
+                ::tl_wire::Secret<::std::string::String>,
+            >,
             /// `play_integrity_token:flags.2?string`
-            pub play_integrity_token: ::std::option::Option<::std::string::String>,
+            pub play_integrity_token: ::std::option::Option<
+                ::tl_wire::Secret<::std::string::String>,
+            >,
             /// `ios_push_secret:flags.1?string`
-            pub ios_push_secret: ::std::option::Option<::std::string::String>,
+            pub ios_push_secret: ::std::option::Option<
+                ::tl_wire::Secret<::std::string::String>,
+            >,
         }
         impl ::tl_wire::Identifiable for RequestFirebaseSms {
             const CONSTRUCTOR_ID: u32 = 0x8e39261e_u32;
@@ -12319,9 +12369,9 @@ pub mod functions {
                         )?;
                         let safety_net_token = if __flags_flags & (1u32 << 0u32) != 0 {
                             ::std::option::Option::Some(
-                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                                    __r,
-                                )?,
+                                <::tl_wire::Secret<
+                                    ::std::string::String,
+                                > as ::tl_wire::Deserialize>::deserialize(__r)?,
                             )
                         } else {
                             ::std::option::Option::None
@@ -12329,18 +12379,18 @@ pub mod functions {
                         let play_integrity_token = if __flags_flags & (1u32 << 2u32) != 0
                         {
                             ::std::option::Option::Some(
-                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                                    __r,
-                                )?,
+                                <::tl_wire::Secret<
+                                    ::std::string::String,
+                                > as ::tl_wire::Deserialize>::deserialize(__r)?,
                             )
                         } else {
                             ::std::option::Option::None
                         };
                         let ios_push_secret = if __flags_flags & (1u32 << 1u32) != 0 {
                             ::std::option::Option::Some(
-                                <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                                    __r,
-                                )?,
+                                <::tl_wire::Secret<
+                                    ::std::string::String,
+                                > as ::tl_wire::Deserialize>::deserialize(__r)?,
                             )
                         } else {
                             ::std::option::Option::None
@@ -12386,20 +12436,35 @@ pub mod functions {
             }
             /// Sets the optional `safety_net_token`.
             #[inline]
-            pub fn safety_net_token(mut self, value: ::std::string::String) -> Self {
-                self.safety_net_token = ::std::option::Option::Some(value);
+            pub fn safety_net_token(
+                mut self,
+                value: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                self.safety_net_token = ::std::option::Option::Some(value.into());
                 self
             }
             /// Sets the optional `play_integrity_token`.
             #[inline]
-            pub fn play_integrity_token(mut self, value: ::std::string::String) -> Self {
-                self.play_integrity_token = ::std::option::Option::Some(value);
+            pub fn play_integrity_token(
+                mut self,
+                value: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                self.play_integrity_token = ::std::option::Option::Some(value.into());
                 self
             }
             /// Sets the optional `ios_push_secret`.
             #[inline]
-            pub fn ios_push_secret(mut self, value: ::std::string::String) -> Self {
-                self.ios_push_secret = ::std::option::Option::Some(value);
+            pub fn ios_push_secret(
+                mut self,
+                value: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                self.ios_push_secret = ::std::option::Option::Some(value.into());
                 self
             }
         }
@@ -12773,7 +12838,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct CancelWebTokenAuthorization {
             /// `web_auth_token:string`
-            pub web_auth_token: ::std::string::String,
+            pub web_auth_token: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for CancelWebTokenAuthorization {
             const CONSTRUCTOR_ID: u32 = 0x490dada1_u32;
@@ -12795,9 +12860,9 @@ pub mod functions {
                     0x490dada1_u32,
                     "auth.cancelWebTokenAuthorization",
                     |__r| {
-                        let web_auth_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let web_auth_token = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { web_auth_token })
                     },
                 )
@@ -12815,8 +12880,14 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(web_auth_token: ::std::string::String) -> Self {
-                Self { web_auth_token }
+            pub fn new(
+                web_auth_token: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                Self {
+                    web_auth_token: web_auth_token.into(),
+                }
             }
         }
         impl ::tl_wire::RemoteCall for CancelWebTokenAuthorization {
@@ -12915,7 +12986,7 @@ pub mod functions {
         #[derive(Clone, PartialEq)]
         pub struct FinishFirebasePnvLogin {
             /// `google_token:string`
-            pub google_token: ::std::string::String,
+            pub google_token: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for FinishFirebasePnvLogin {
             const CONSTRUCTOR_ID: u32 = 0x2c85094c_u32;
@@ -12937,9 +13008,9 @@ pub mod functions {
                     0x2c85094c_u32,
                     "auth.finishFirebasePnvLogin",
                     |__r| {
-                        let google_token = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let google_token = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { google_token })
                     },
                 )
@@ -12957,8 +13028,14 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(google_token: ::std::string::String) -> Self {
-                Self { google_token }
+            pub fn new(
+                google_token: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
+            ) -> Self {
+                Self {
+                    google_token: google_token.into(),
+                }
             }
         }
         impl ::tl_wire::RemoteCall for FinishFirebasePnvLogin {

@@ -896,7 +896,7 @@ pub mod types {
             /// `id:int`
             pub id: i32,
             /// `bytes:bytes`
-            pub bytes: ::std::vec::Vec<u8>,
+            pub bytes: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for ExportedAuthorization {
             const CONSTRUCTOR_ID: u32 = 0xdf969c2d_u32;
@@ -916,8 +916,8 @@ pub mod types {
             ) -> ::std::result::Result<Self, ::tl_wire::DecodeError> {
                 let __r = r;
                 let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                let bytes = <::std::vec::Vec<
-                    u8,
+                let bytes = <::tl_wire::Secret<
+                    ::std::vec::Vec<u8>,
                 > as ::tl_wire::Deserialize>::deserialize(__r)?;
                 ::std::result::Result::Ok(Self { id, bytes })
             }
@@ -2003,7 +2003,7 @@ pub mod functions {
             /// `phone_code_hash:string`
             pub phone_code_hash: ::std::string::String,
             /// `phone_code:string`
-            pub phone_code: ::std::string::String,
+            pub phone_code: ::tl_wire::Secret<::std::string::String>,
             /// `first_name:string`
             pub first_name: ::std::string::String,
             /// `last_name:string`
@@ -2039,9 +2039,9 @@ pub mod functions {
                         let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let phone_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let phone_code = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         let first_name = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
@@ -2078,14 +2078,16 @@ pub mod functions {
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
-                phone_code: ::std::string::String,
+                phone_code: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
                 first_name: ::std::string::String,
                 last_name: ::std::string::String,
             ) -> Self {
                 Self {
                     phone_number,
                     phone_code_hash,
-                    phone_code,
+                    phone_code: phone_code.into(),
                     first_name,
                     last_name,
                 }
@@ -2106,7 +2108,7 @@ pub mod functions {
             /// `phone_code_hash:string`
             pub phone_code_hash: ::std::string::String,
             /// `phone_code:string`
-            pub phone_code: ::std::string::String,
+            pub phone_code: ::tl_wire::Secret<::std::string::String>,
         }
         impl ::tl_wire::Identifiable for SignIn {
             const CONSTRUCTOR_ID: u32 = 0xbcd51581_u32;
@@ -2136,9 +2138,9 @@ pub mod functions {
                         let phone_code_hash = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let phone_code = <::std::string::String as ::tl_wire::Deserialize>::deserialize(
-                            __r,
-                        )?;
+                        let phone_code = <::tl_wire::Secret<
+                            ::std::string::String,
+                        > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self {
                             phone_number,
                             phone_code_hash,
@@ -2165,12 +2167,14 @@ pub mod functions {
             pub fn new(
                 phone_number: ::std::string::String,
                 phone_code_hash: ::std::string::String,
-                phone_code: ::std::string::String,
+                phone_code: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::string::String>,
+                >,
             ) -> Self {
                 Self {
                     phone_number,
                     phone_code_hash,
-                    phone_code,
+                    phone_code: phone_code.into(),
                 }
             }
         }
@@ -2372,7 +2376,7 @@ pub mod functions {
             /// `id:int`
             pub id: i32,
             /// `bytes:bytes`
-            pub bytes: ::std::vec::Vec<u8>,
+            pub bytes: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for ImportAuthorization {
             const CONSTRUCTOR_ID: u32 = 0xe3ef9613_u32;
@@ -2396,8 +2400,8 @@ pub mod functions {
                     "auth.importAuthorization",
                     |__r| {
                         let id = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
-                        let bytes = <::std::vec::Vec<
-                            u8,
+                        let bytes = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self { id, bytes })
                     },
@@ -2417,8 +2421,11 @@ pub mod functions {
             /// Creates the request from its required fields; optional fields start unset.
             #[allow(clippy::too_many_arguments)]
             #[inline]
-            pub fn new(id: i32, bytes: ::std::vec::Vec<u8>) -> Self {
-                Self { id, bytes }
+            pub fn new(
+                id: i32,
+                bytes: impl ::std::convert::Into<::tl_wire::Secret<::std::vec::Vec<u8>>>,
+            ) -> Self {
+                Self { id, bytes: bytes.into() }
             }
         }
         impl ::tl_wire::RemoteCall for ImportAuthorization {
@@ -2438,7 +2445,7 @@ pub mod functions {
             /// `expires_at:int`
             pub expires_at: i32,
             /// `encrypted_message:bytes`
-            pub encrypted_message: ::std::vec::Vec<u8>,
+            pub encrypted_message: ::tl_wire::Secret<::std::vec::Vec<u8>>,
         }
         impl ::tl_wire::Identifiable for BindTempAuthKey {
             const CONSTRUCTOR_ID: u32 = 0xcdd42a05_u32;
@@ -2470,8 +2477,8 @@ pub mod functions {
                         let expires_at = <i32 as ::tl_wire::Deserialize>::deserialize(
                             __r,
                         )?;
-                        let encrypted_message = <::std::vec::Vec<
-                            u8,
+                        let encrypted_message = <::tl_wire::Secret<
+                            ::std::vec::Vec<u8>,
                         > as ::tl_wire::Deserialize>::deserialize(__r)?;
                         ::std::result::Result::Ok(Self {
                             perm_auth_key_id,
@@ -2502,13 +2509,15 @@ pub mod functions {
                 perm_auth_key_id: i64,
                 nonce: i64,
                 expires_at: i32,
-                encrypted_message: ::std::vec::Vec<u8>,
+                encrypted_message: impl ::std::convert::Into<
+                    ::tl_wire::Secret<::std::vec::Vec<u8>>,
+                >,
             ) -> Self {
                 Self {
                     perm_auth_key_id,
                     nonce,
                     expires_at,
-                    encrypted_message,
+                    encrypted_message: encrypted_message.into(),
                 }
             }
         }

@@ -14,6 +14,9 @@ struct Field {
     /// The Rust field name.
     ident: Ident,
     kind: FieldKind,
+    /// A secret (listed in the options): its type is `tl_wire::Secret<T>`, and the
+    /// constructor and setter take anything that converts into it.
+    secret: bool,
 }
 
 enum FieldKind {
@@ -45,13 +48,22 @@ pub(super) fn doc_attrs(text: &str) -> TokenStream {
 
 impl Generator<'_> {
     fn fields(&self, def: &Definition, depth: usize) -> Result<Vec<Field>, EmitError> {
+        let tl_name = def.full_name();
         def.params
             .iter()
             .map(|p| {
+                let secret = self.secrets.contains(&format!("{tl_name}.{}", p.name));
+                let wrap = |ty: TokenStream| {
+                    if secret {
+                        quote!(::tl_wire::Secret<#ty>)
+                    } else {
+                        ty
+                    }
+                };
                 let kind = match &p.ty {
                     ParamType::Flags => FieldKind::FlagWord,
                     ParamType::Normal { ty, flag: None } => {
-                        FieldKind::Plain(self.rust_type(def, ty, depth)?)
+                        FieldKind::Plain(wrap(self.rust_type(def, ty, depth)?))
                     }
                     ParamType::Normal {
                         ty,
@@ -61,7 +73,7 @@ impl Generator<'_> {
                         ty,
                         flag: Some(flag),
                     } => FieldKind::Optional(
-                        self.rust_type(def, ty, depth)?,
+                        wrap(self.rust_type(def, ty, depth)?),
                         flag.field.clone(),
                         flag.bit,
                     ),
@@ -70,6 +82,7 @@ impl Generator<'_> {
                     tl_name: p.name.clone(),
                     ident: names::ident(&names::field_name(&p.name)),
                     kind,
+                    secret: secret && !matches!(p.ty, ParamType::Flags),
                 })
             })
             .collect()
@@ -123,6 +136,10 @@ impl Generator<'_> {
             let ident = &f.ident;
             match &f.kind {
                 FieldKind::FlagWord => {}
+                FieldKind::Plain(ty) if f.secret => {
+                    new_args.push(quote!(#ident: impl ::std::convert::Into<#ty>));
+                    inits.push(quote!(#ident: #ident.into()));
+                }
                 FieldKind::Plain(ty) => {
                     new_args.push(quote!(#ident: #ty));
                     inits.push(quote!(#ident));
@@ -131,11 +148,16 @@ impl Generator<'_> {
                     inits.push(quote!(#ident: ::std::option::Option::None));
                     if f.tl_name != "new" {
                         let doc = format!(" Sets the optional `{}`.", f.tl_name);
+                        let (param, value) = if f.secret {
+                            (quote!(impl ::std::convert::Into<#ty>), quote!(value.into()))
+                        } else {
+                            (quote!(#ty), quote!(value))
+                        };
                         setters.push(quote! {
                             #[doc = #doc]
                             #[inline]
-                            pub fn #ident(mut self, value: #ty) -> Self {
-                                self.#ident = ::std::option::Option::Some(value);
+                            pub fn #ident(mut self, value: #param) -> Self {
+                                self.#ident = ::std::option::Option::Some(#value);
                                 self
                             }
                         });
@@ -307,10 +329,7 @@ impl Generator<'_> {
         let ser_bounds = quote!(<#(#generics: ::tl_wire::Serialize),*>);
         let de_bounds = quote!(<#(#generics: ::tl_wire::Deserialize),*>);
 
-        let secret: Vec<bool> = fields
-            .iter()
-            .map(|f| self.secrets.contains(&format!("{tl_name}.{}", f.tl_name)))
-            .collect();
+        let secret: Vec<bool> = fields.iter().map(|f| f.secret).collect();
         let all_optional = fields.iter().all(|f| {
             matches!(
                 f.kind,

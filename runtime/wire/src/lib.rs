@@ -61,6 +61,7 @@ mod object;
 mod primitives;
 mod reader;
 mod scratch;
+mod secret;
 mod traits;
 mod vector;
 
@@ -71,8 +72,11 @@ pub use error::DecodeError;
 pub use object::RawObject;
 pub use primitives::write_bytes;
 pub use reader::{Limits, Reader, DEFAULT_MAX_DEPTH, DEFAULT_MAX_INFLATED};
+pub use secret::Secret;
 pub use traits::{Deserialize, Identifiable, RemoteCall, Serialize};
 pub use vector::{read_elements, write_elements, RawVec};
+/// Re-exported for [`Secret`]'s bound.
+pub use zeroize;
 
 /// `boolTrue#997275b5 = Bool`.
 pub const BOOL_TRUE_ID: u32 = 0x9972_75b5;

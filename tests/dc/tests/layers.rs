@@ -114,7 +114,7 @@ fn authorization(linked_community_id: Option<i64>) -> Vec<u8> {
         setup_password_required: false,
         otherwise_relogin_days: None,
         tmp_sessions: None,
-        future_auth_token: Some(b"future-token".to_vec()),
+        future_auth_token: Some(b"future-token".to_vec().into()),
         user: user(linked_community_id),
     })
     .to_bytes()
@@ -148,7 +148,7 @@ fn send_code() -> functions::auth::SendCode {
             allow_missed_call: false,
             allow_firebase: false,
             unknown_number: false,
-            logout_tokens: Some(vec![vec![7; 300]]),
+            logout_tokens: Some(vec![vec![7; 300]].into()),
             token: None,
             app_sandbox: None,
         }

@@ -138,7 +138,7 @@ pub mod types {
         /// `server_nonce:int128`
         pub server_nonce: [u8; 16],
         /// `new_nonce:int256`
-        pub new_nonce: [u8; 32],
+        pub new_nonce: ::tl_wire::Secret<[u8; 32]>,
     }
     impl ::tl_wire::Identifiable for PQInnerData {
         const CONSTRUCTOR_ID: u32 = 0x83c95aec_u32;
@@ -166,7 +166,9 @@ pub mod types {
             let q = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce = <[u8; 32] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce = <::tl_wire::Secret<
+                [u8; 32],
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 pq,
                 p,
@@ -208,7 +210,7 @@ pub mod types {
         /// `server_nonce:int128`
         pub server_nonce: [u8; 16],
         /// `new_nonce:int256`
-        pub new_nonce: [u8; 32],
+        pub new_nonce: ::tl_wire::Secret<[u8; 32]>,
         /// `dc:int`
         pub dc: i32,
     }
@@ -239,7 +241,9 @@ pub mod types {
             let q = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce = <[u8; 32] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce = <::tl_wire::Secret<
+                [u8; 32],
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let dc = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 pq,
@@ -284,7 +288,7 @@ pub mod types {
         /// `server_nonce:int128`
         pub server_nonce: [u8; 16],
         /// `new_nonce:int256`
-        pub new_nonce: [u8; 32],
+        pub new_nonce: ::tl_wire::Secret<[u8; 32]>,
         /// `expires_in:int`
         pub expires_in: i32,
     }
@@ -315,7 +319,9 @@ pub mod types {
             let q = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce = <[u8; 32] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce = <::tl_wire::Secret<
+                [u8; 32],
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let expires_in = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {
                 pq,
@@ -360,7 +366,7 @@ pub mod types {
         /// `server_nonce:int128`
         pub server_nonce: [u8; 16],
         /// `new_nonce:int256`
-        pub new_nonce: [u8; 32],
+        pub new_nonce: ::tl_wire::Secret<[u8; 32]>,
         /// `dc:int`
         pub dc: i32,
         /// `expires_in:int`
@@ -394,7 +400,9 @@ pub mod types {
             let q = <::std::vec::Vec<u8> as ::tl_wire::Deserialize>::deserialize(__r)?;
             let nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
             let server_nonce = <[u8; 16] as ::tl_wire::Deserialize>::deserialize(__r)?;
-            let new_nonce = <[u8; 32] as ::tl_wire::Deserialize>::deserialize(__r)?;
+            let new_nonce = <::tl_wire::Secret<
+                [u8; 32],
+            > as ::tl_wire::Deserialize>::deserialize(__r)?;
             let dc = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             let expires_in = <i32 as ::tl_wire::Deserialize>::deserialize(__r)?;
             ::std::result::Result::Ok(Self {

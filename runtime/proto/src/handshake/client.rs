@@ -248,7 +248,7 @@ impl ExpectResPq {
                 q: q.clone(),
                 nonce: self.nonce,
                 server_nonce: res.server_nonce,
-                new_nonce: *new_nonce,
+                new_nonce: (*new_nonce).into(),
                 dc: self.config.dc_id,
             }
             .into(),
@@ -258,7 +258,7 @@ impl ExpectResPq {
                 q: q.clone(),
                 nonce: self.nonce,
                 server_nonce: res.server_nonce,
-                new_nonce: *new_nonce,
+                new_nonce: (*new_nonce).into(),
                 dc: self.config.dc_id,
                 expires_in,
             }

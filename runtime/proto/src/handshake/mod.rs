@@ -100,7 +100,7 @@ mod tests {
                 q: vec![3],
                 nonce: [4; 16],
                 server_nonce: [5; 16],
-                new_nonce: [6; 32],
+                new_nonce: [6; 32].into(),
             }
             .into(),
             types::PQInnerDataDc {
@@ -109,7 +109,7 @@ mod tests {
                 q: vec![3],
                 nonce: [4; 16],
                 server_nonce: [5; 16],
-                new_nonce: [6; 32],
+                new_nonce: [6; 32].into(),
                 dc: 2,
             }
             .into(),
@@ -119,7 +119,7 @@ mod tests {
                 q: vec![3],
                 nonce: [4; 16],
                 server_nonce: [5; 16],
-                new_nonce: [6; 32],
+                new_nonce: [6; 32].into(),
                 expires_in: 60,
             }
             .into(),
@@ -129,7 +129,7 @@ mod tests {
                 q: vec![3],
                 nonce: [4; 16],
                 server_nonce: [5; 16],
-                new_nonce: [6; 32],
+                new_nonce: [6; 32].into(),
                 dc: 2,
                 expires_in: 60,
             }
@@ -138,10 +138,10 @@ mod tests {
         for inner in &mut variants {
             wipe_new_nonce(inner);
             let nonce = match inner {
-                PQInnerData::PQInnerData(i) => i.new_nonce,
-                PQInnerData::Dc(i) => i.new_nonce,
-                PQInnerData::Temp(i) => i.new_nonce,
-                PQInnerData::TempDc(i) => i.new_nonce,
+                PQInnerData::PQInnerData(i) => *i.new_nonce,
+                PQInnerData::Dc(i) => *i.new_nonce,
+                PQInnerData::Temp(i) => *i.new_nonce,
+                PQInnerData::TempDc(i) => *i.new_nonce,
             };
             assert_eq!(nonce, [0; 32]);
         }

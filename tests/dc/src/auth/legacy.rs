@@ -131,7 +131,7 @@ pub(super) fn answer(
                 .export_authorization(dc, key, req.dc_id, &dcs, now)?;
             let out: enums::auth::ExportedAuthorization = types::auth::ExportedAuthorization {
                 id: legacy_id(user_id)?,
-                bytes,
+                bytes: bytes.into(),
             }
             .into();
             Ok(out.to_bytes())

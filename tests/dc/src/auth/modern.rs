@@ -136,7 +136,10 @@ pub(super) fn answer(
         }
         functions::auth::LogOut::CONSTRUCTOR_ID => {
             let future_auth_token = cx.store().log_out(call.dc, call.key_id, cx.now)?;
-            let out: enums::auth::LoggedOut = types::auth::LoggedOut { future_auth_token }.into();
+            let out: enums::auth::LoggedOut = types::auth::LoggedOut {
+                future_auth_token: future_auth_token.map(Into::into),
+            }
+            .into();
             Ok(out.to_bytes())
         }
         functions::auth::ResetAuthorizations::CONSTRUCTOR_ID => {
@@ -150,8 +153,11 @@ pub(super) fn answer(
             let (id, bytes) =
                 cx.store()
                     .export_authorization(call.dc, call.key_id, req.dc_id, &dcs, cx.now)?;
-            let out: enums::auth::ExportedAuthorization =
-                types::auth::ExportedAuthorization { id, bytes }.into();
+            let out: enums::auth::ExportedAuthorization = types::auth::ExportedAuthorization {
+                id,
+                bytes: bytes.into(),
+            }
+            .into();
             Ok(out.to_bytes())
         }
         functions::auth::ImportAuthorization::CONSTRUCTOR_ID => {
@@ -427,7 +433,7 @@ fn new_password(
             &algo.salt2,
             algo.g,
             &algo.p,
-            verifier,
+            verifier.into_inner(),
             settings.hint,
         )
         .map(Some)
@@ -525,16 +531,18 @@ fn login_token(outcome: TokenOutcome) -> Vec<u8> {
     let out: enums::auth::LoginToken = match outcome {
         TokenOutcome::Waiting { token, expires_at } => types::auth::LoginToken {
             expires: expires_at as i32,
-            token,
+            token: token.into(),
         }
         .into(),
         TokenOutcome::Authorized(account) => types::auth::LoginTokenSuccess {
             authorization: objects::authorization(&account),
         }
         .into(),
-        TokenOutcome::MigrateTo { dc, token } => {
-            types::auth::LoginTokenMigrateTo { dc_id: dc, token }.into()
+        TokenOutcome::MigrateTo { dc, token } => types::auth::LoginTokenMigrateTo {
+            dc_id: dc,
+            token: token.into(),
         }
+        .into(),
     };
     out.to_bytes()
 }

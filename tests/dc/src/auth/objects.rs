@@ -82,7 +82,7 @@ pub(crate) fn authorization_with_token(
         setup_password_required: false,
         otherwise_relogin_days: None,
         tmp_sessions: None,
-        future_auth_token,
+        future_auth_token: future_auth_token.map(Into::into),
         user: user(account, true),
     }
     .into()
