@@ -5,6 +5,7 @@ mod bindings;
 mod codegen;
 mod fuzz;
 mod load;
+mod netem;
 mod node;
 mod python;
 mod schema;
@@ -72,6 +73,16 @@ enum Cmd {
         /// Perfect forward secrecy on (a temporary key per client as well).
         #[arg(long)]
         pfs: bool,
+    },
+    /// The client against the test DC across a real faulty link (network namespace, TUN
+    /// devices, 5 % loss, duplication, 100 ± 50 ms delay, a 10 s partition); needs root.
+    Netem {
+        /// Concurrent clients.
+        #[arg(long, default_value_t = 20)]
+        clients: usize,
+        /// Seconds of requests after the logins.
+        #[arg(long, default_value_t = 40)]
+        seconds: u64,
     },
     /// Run the deterministic simulator (`tests/sim`) over seeded fault schedules.
     Sim {
@@ -144,6 +155,7 @@ fn main() -> ExitCode {
             seconds,
             pfs,
         } => load::run(&workspace_root(), clients, seconds, pfs),
+        Cmd::Netem { clients, seconds } => netem::run(&workspace_root(), clients, seconds),
         Cmd::Sim { seeds, start, seed } => sim::run(&workspace_root(), seeds, start, seed),
         Cmd::Test { args } => run_tests(&args),
     };

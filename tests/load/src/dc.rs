@@ -26,22 +26,16 @@ pub struct DcProcess {
 }
 
 impl DcProcess {
-    /// Starts `test-dc` with `users` accounts; waits for `ready`.
-    pub fn start(users: usize, scratch: &Path) -> Result<Self, String> {
+    /// Starts `test-dc` with `users` accounts on `listen`; waits for `ready`.
+    pub fn start(users: usize, listen: SocketAddr, scratch: &Path) -> Result<Self, String> {
         let binary = sibling("test-dc")?;
         std::fs::create_dir_all(scratch).map_err(|e| format!("{}: {e}", scratch.display()))?;
-        let pem = scratch.join("load-dc-public.pem");
+        let pem = public_key_path(scratch);
         let mut cmd = Command::new(&binary);
-        cmd.args([
-            "--listen",
-            "127.0.0.1:0",
-            "--dcs",
-            "1",
-            "--code",
-            CODE,
-            "--public-key-out",
-        ])
-        .arg(&pem);
+        cmd.arg("--listen")
+            .arg(listen.to_string())
+            .args(["--dcs", "1", "--code", CODE, "--public-key-out"])
+            .arg(&pem);
         for i in 0..users {
             cmd.arg("--user").arg(format!("{}@1", phone(i)));
         }
@@ -72,6 +66,11 @@ impl DcProcess {
     pub fn peak_rss_kib(&self) -> Option<f64> {
         crate::memory::status_kib(&format!("/proc/{}/status", self.child.id()), "VmHWM:")
     }
+}
+
+/// The public key file a [`DcProcess`] writes into `scratch`.
+pub fn public_key_path(scratch: &Path) -> PathBuf {
+    scratch.join("load-dc-public.pem")
 }
 
 impl Drop for DcProcess {

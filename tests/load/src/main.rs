@@ -8,6 +8,7 @@ mod dc;
 mod latency;
 mod memory;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -16,6 +17,7 @@ use auth_api::client::{Client, ClientConfig, SignIn};
 use auth_api::{functions, mtproto};
 use clap::Parser;
 use latency::Recorder;
+use mtproto_crypto::RsaPublicKey;
 
 /// Command line.
 #[derive(Parser)]
@@ -33,13 +35,34 @@ struct Args {
     /// Where the DC's public key and `load.json` go.
     #[arg(long, default_value = "target/load")]
     out: PathBuf,
+    /// Only serve the test DC (with the accounts of `--clients`) on this address until
+    /// killed; prints `ready`. The clients then run with `--connect` (another process,
+    /// possibly in another network namespace).
+    #[arg(long, conflicts_with = "connect")]
+    serve_dc: Option<SocketAddr>,
+    /// Use the DC at this address instead of starting one (`--pem` is its key).
+    #[arg(long, requires = "pem")]
+    connect: Option<SocketAddr>,
+    /// The public key of the `--connect` DC (PKCS#1 PEM).
+    #[arg(long)]
+    pem: Option<PathBuf>,
+    /// Over a faulty link: a request that fails with an error still has its outcome; only
+    /// requests with no outcome at all (lost) fail the run. Errors are reported.
+    #[arg(long)]
+    faulty_link: bool,
 }
 
 /// What one client did during the request phase.
 struct ClientRun {
     latencies: Recorder,
     errors: Vec<String>,
+    /// Requests that got no outcome at all within the deadline.
+    lost: u64,
 }
+
+/// Past this, a request without an answer or an error counts as lost (the client's own
+/// request timeout is 120 s).
+const LOST_AFTER: Duration = Duration::from_secs(180);
 
 fn main() -> ExitCode {
     let args = Args::parse();
@@ -53,19 +76,21 @@ fn main() -> ExitCode {
     }
 }
 
-fn config(dc: &dc::DcProcess, pfs: bool) -> ClientConfig {
+fn config(addr: SocketAddr, key: &RsaPublicKey, pfs: bool) -> ClientConfig {
     let mut config = ClientConfig::new(
         611_335,
         "d524b414d21f4d37f08684c1df41ac9c",
-        [(1, dc.addr)],
+        [(1, addr)],
         1,
-        vec![dc.key.clone()],
+        vec![key.clone()],
     )
     .pfs(pfs);
     // Under load, a request waits behind many: generous limits, so that a failure means a
     // real failure and not a busy machine.
     config.connect_timeout = Duration::from_secs(120);
     config.request_timeout = Duration::from_secs(120);
+    // Reconnect through outages (a partition of the faulty link) instead of giving up.
+    config.reconnect.max_attempts = None;
     config
 }
 
@@ -87,33 +112,35 @@ async fn requests(client: Client, deadline: Instant) -> ClientRun {
     let mut run = ClientRun {
         latencies: Recorder::default(),
         errors: Vec::new(),
+        lost: 0,
     };
     let mut n: i64 = 0;
     while Instant::now() < deadline {
         n += 1;
         let start = Instant::now();
-        let outcome = if n % 2 == 0 {
-            client
-                .invoke(&mtproto::functions::Ping { ping_id: n })
-                .await
-                .map_err(|e| format!("ping: {e}"))
-                .and_then(|mtproto::enums::Pong::Pong(p)| {
-                    (p.ping_id == n)
-                        .then_some(())
-                        .ok_or_else(|| format!("pong {} for ping {n}", p.ping_id))
-                })
-        } else {
-            client
-                .invoke(&functions::help::GetConfig {})
-                .await
-                .map(drop)
-                .map_err(|e| format!("help.getConfig: {e}"))
-        };
-        match outcome {
-            Ok(()) => {
-                run.latencies.record(start.elapsed().as_micros() as u64);
+        let call = async {
+            if n % 2 == 0 {
+                client
+                    .invoke(&mtproto::functions::Ping { ping_id: n })
+                    .await
+                    .map_err(|e| format!("ping: {e}"))
+                    .and_then(|mtproto::enums::Pong::Pong(p)| {
+                        (p.ping_id == n)
+                            .then_some(())
+                            .ok_or_else(|| format!("pong {} for ping {n}", p.ping_id))
+                    })
+            } else {
+                client
+                    .invoke(&functions::help::GetConfig {})
+                    .await
+                    .map(drop)
+                    .map_err(|e| format!("help.getConfig: {e}"))
             }
-            Err(e) => run.errors.push(e),
+        };
+        match tokio::time::timeout(LOST_AFTER, call).await {
+            Ok(Ok(())) => run.latencies.record(start.elapsed().as_micros() as u64),
+            Ok(Err(e)) => run.errors.push(e),
+            Err(_) => run.lost += 1,
         }
     }
     run
@@ -124,7 +151,34 @@ fn line(name: &str, value: f64, unit: &str, how: &str) {
 }
 
 fn run(args: &Args) -> Result<bool, String> {
-    let dc = dc::DcProcess::start(args.clients, &args.out)?;
+    std::fs::create_dir_all(&args.out).map_err(|e| format!("{}: {e}", args.out.display()))?;
+    if let Some(listen) = args.serve_dc {
+        let dc = dc::DcProcess::start(args.clients, listen, &args.out)?;
+        println!("ready {}", dc.addr);
+        std::io::Write::flush(&mut std::io::stdout()).ok();
+        // Serve until killed.
+        loop {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
+    }
+    let local = match args.connect {
+        Some(_) => None,
+        None => Some(dc::DcProcess::start(
+            args.clients,
+            SocketAddr::from(([127, 0, 0, 1], 0)),
+            &args.out,
+        )?),
+    };
+    let (addr, key) = match (&local, &args.connect, &args.pem) {
+        (Some(dc), _, _) => (dc.addr, dc.key.clone()),
+        (None, Some(addr), Some(pem)) => {
+            let text =
+                std::fs::read_to_string(pem).map_err(|e| format!("{}: {e}", pem.display()))?;
+            let key = RsaPublicKey::from_pem(&text).map_err(|e| e.to_string())?;
+            (*addr, key)
+        }
+        _ => return Err("--connect needs --pem".into()),
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -135,7 +189,7 @@ fn run(args: &Args) -> Result<bool, String> {
         let start = Instant::now();
         let mut logins = tokio::task::JoinSet::new();
         for i in 0..args.clients {
-            let config = config(&dc, args.pfs);
+            let config = config(addr, &key, args.pfs);
             logins.spawn(async move {
                 let client = Client::new(config).map_err(|e| e.to_string())?;
                 sign_in(&client, &dc::phone(i)).await?;
@@ -164,11 +218,13 @@ fn run(args: &Args) -> Result<bool, String> {
         }
         let mut all = Recorder::default();
         let mut errors = Vec::new();
+        let mut lost = 0u64;
         while let Some(done) = tasks.join_next().await {
             match done {
                 Ok(run) => {
                     all.merge(run.latencies);
                     errors.extend(run.errors);
+                    lost += run.lost;
                 }
                 Err(e) => errors.push(format!("request task: {e}")),
             }
@@ -209,11 +265,17 @@ fn run(args: &Args) -> Result<bool, String> {
             "ms",
             &format!("of {requests} requests"),
         );
+        let must = if args.faulty_link {
+            "reported: over a faulty link a request may fail clearly"
+        } else {
+            "must be 0"
+        };
+        line("load_request_errors", errors.len() as f64, "count", must);
         line(
-            "load_request_errors",
-            errors.len() as f64,
+            "load_requests_lost",
+            lost as f64,
             "count",
-            "must be 0",
+            "no outcome within 180 s: must be 0",
         );
         line(
             "load_rss_per_idle_session",
@@ -227,12 +289,14 @@ fn run(args: &Args) -> Result<bool, String> {
             "MiB",
             "client process VmHWM",
         );
-        line(
-            "load_peak_rss_dc",
-            dc.peak_rss_kib().unwrap_or(f64::NAN) / 1024.0,
-            "MiB",
-            "test DC process VmHWM",
-        );
+        if let Some(dc) = &local {
+            line(
+                "load_peak_rss_dc",
+                dc.peak_rss_kib().unwrap_or(f64::NAN) / 1024.0,
+                "MiB",
+                "test DC process VmHWM",
+            );
+        }
         for e in login_errors.iter().chain(&errors).take(10) {
             eprintln!("error: {e}");
         }
@@ -243,9 +307,10 @@ fn run(args: &Args) -> Result<bool, String> {
             "requests_per_s": requests as f64 / elapsed,
             "p50_ms": all.percentile_ms(50.0), "p99_ms": all.percentile_ms(99.0),
             "request_errors": errors.len(),
+            "requests_lost": lost,
             "rss_per_idle_session_kib": (rss_idle - rss_before) / n as f64,
             "peak_rss_clients_kib": memory::peak_rss_kib(),
-            "peak_rss_dc_kib": dc.peak_rss_kib(),
+            "peak_rss_dc_kib": local.as_ref().and_then(|dc| dc.peak_rss_kib()),
         });
         let path = args.out.join("load.json");
         std::fs::write(
@@ -253,6 +318,7 @@ fn run(args: &Args) -> Result<bool, String> {
             serde_json::to_string_pretty(&report).unwrap_or_default(),
         )
         .map_err(|e| format!("{}: {e}", path.display()))?;
-        Ok(login_errors.is_empty() && errors.is_empty() && signed_in == n && requests > 0)
+        let errors_ok = errors.is_empty() || args.faulty_link;
+        Ok(login_errors.is_empty() && errors_ok && lost == 0 && signed_in == n && requests > 0)
     })
 }
