@@ -194,3 +194,111 @@ async fn handshake_bad_new_nonce_hash_is_named() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn handshake_wrong_inner_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_inner_nonce = true,
+        &["nonce in server_DH_inner_data does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_wrong_inner_server_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_inner_server_nonce = true,
+        &["server_nonce in server_DH_inner_data does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_misnumbered_new_nonce_hash_is_named() {
+    // dh_gen_ok carrying new_nonce_hash2: the client computes hash 1 and refuses.
+    handshake_attacked(
+        |k| k.quirks.misnumber_new_nonce_hash = true,
+        &["new_nonce_hash1 does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_endless_retries_end_at_the_limit() {
+    handshake_attacked(|k| k.quirks.retry_forever = true, &["dh_gen_retry answers"]).await;
+}
+
+#[tokio::test]
+async fn handshake_refused_dh_params_are_named() {
+    handshake_attacked(
+        |k| k.quirks.refuse_dh_params = true,
+        &["server_DH_params_fail"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_dh_gen_fail_is_named() {
+    handshake_attacked(|k| k.quirks.fail_dh_gen = true, &["dh_gen_fail"]).await;
+}
+
+/// A DC whose RSA key the client does not trust: the exchange stops at `resPQ`, naming the
+/// fingerprints, and nothing is encrypted to an unknown key.
+#[tokio::test]
+async fn an_untrusted_server_key_is_named() {
+    bounded(async {
+        let dc = TestDc::builder()
+            .code("24680")
+            .user(Account::new("+9996611111"))
+            .start()
+            .await
+            .unwrap();
+        let mut config = ClientConfig::new(
+            611_335,
+            "hash",
+            dc.dcs(),
+            1,
+            vec![mtproto_crypto::rsa::telegram_production_key()],
+        );
+        config.store = Arc::new(MemoryStore::new());
+        let client = Client::new(config).unwrap();
+        let error = client
+            .send_code("+9996611111")
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("no known RSA key"), "{error}");
+        assert!(client.session().await.keys.is_empty());
+        assert_eq!(dc.server(1).stats().key_exchanges, 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_bad_hashes_of_failure_answers_are_named() {
+    // A failure or retry answer is believed only when its own hash verifies.
+    handshake_attacked(
+        |k| {
+            k.quirks.refuse_dh_params = true;
+            k.quirks.corrupt_new_nonce_hash = true;
+        },
+        &["new_nonce_hash0 does not match"],
+    )
+    .await;
+    handshake_attacked(
+        |k| {
+            k.quirks.retry_once = true;
+            k.quirks.corrupt_new_nonce_hash = true;
+        },
+        &["new_nonce_hash2 does not match"],
+    )
+    .await;
+    handshake_attacked(
+        |k| {
+            k.quirks.fail_dh_gen = true;
+            k.quirks.corrupt_new_nonce_hash = true;
+        },
+        &["new_nonce_hash3 does not match"],
+    )
+    .await;
+}
