@@ -261,3 +261,44 @@ fn generated_secrets_give_checked_public_values() {
     let k2 = params.auth_key(&b, &g_a, DhValue::GA).unwrap();
     assert_eq!(k1, k2);
 }
+
+/// A broken random source: every byte it gives is zero.
+struct ZeroRng;
+
+impl rand::RngCore for ZeroRng {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand::Error> {
+        dest.fill(0);
+        Ok(())
+    }
+}
+
+impl rand::CryptoRng for ZeroRng {}
+
+#[test]
+fn a_broken_random_source_never_yields_a_public_value() {
+    // Check 7 (secure randomness) and our own values' checks 3 and 4: a secret of zero gives
+    // g^0 = 1, which the client refuses to send; after its bounded re-draws it reports the
+    // broken source instead of sending a value an eavesdropper could guess.
+    let mut cache = PrimeCache::default();
+    let params = DhParams::new(&TELEGRAM_DH_PRIME, 3, &mut cache).unwrap();
+    for own in [DhValue::GB, DhValue::GA] {
+        assert_eq!(
+            params.generate_secret(&mut ZeroRng, own).map(|_| ()),
+            Err(DhError::RandomnessExhausted),
+            "{own:?}"
+        );
+    }
+    // A working source gives a value that passes the checks.
+    let mut rng = rand::thread_rng();
+    let (_, public) = params.generate_secret(&mut rng, DhValue::GB).unwrap();
+    assert!(params.check_value(&public, DhValue::GB).is_ok());
+}

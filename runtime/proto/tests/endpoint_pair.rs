@@ -512,3 +512,117 @@ fn pfs_resends_the_bind_after_a_reconnect_with_a_fresh_message() {
     assert_eq!(p.answers(), vec![(id, answer_of(&request(7)))]);
     assert_eq!(p.served.iter().filter(|b| **b == request(7)).count(), 1);
 }
+
+/// What the tamper function of [`a_packet_failing_a_check_ends_the_connection_and_is_redone`]
+/// does to the server's packets.
+#[derive(Clone, Copy, PartialEq)]
+enum Tamper {
+    /// Pass them through, keeping the last one.
+    Record,
+    /// Flip a bit of the `msg_key` (a decryption failure).
+    FlipMsgKey,
+    /// Send the recorded packet again instead (a replay: a session check fails).
+    Replay,
+}
+
+#[test]
+fn a_packet_failing_a_check_ends_the_connection_and_is_redone() {
+    // Check 14: a server packet failing decryption or a session check ends the connection
+    // with a typed error (no event, no answer); on the next connection the request goes out
+    // again and is answered exactly once.
+    use std::sync::{Arc, Mutex};
+    for mode in [Tamper::FlipMsgKey, Tamper::Replay] {
+        let mut p = Pair::preshared(Transport::Intermediate);
+        let state = Arc::new(Mutex::new((Tamper::Record, Vec::new())));
+        let shared = Arc::clone(&state);
+        p.server
+            .set_tamper(Some(Box::new(move |_key, packet: Vec<u8>| {
+                let mut state = shared.lock().unwrap();
+                match state.0 {
+                    Tamper::Record => {
+                        state.1 = packet.clone();
+                        packet
+                    }
+                    Tamper::FlipMsgKey => {
+                        let mut packet = packet;
+                        packet[8] ^= 1;
+                        packet
+                    }
+                    Tamper::Replay => state.1.clone(),
+                }
+            })));
+        p.connect();
+        let first = p.client.enqueue(request(1));
+        p.drive().unwrap();
+        state.lock().unwrap().0 = mode;
+
+        let second = p.client.enqueue(request(2));
+        let events_before = p.client_events.len();
+        let error = p.drive().unwrap_err();
+        match mode {
+            Tamper::FlipMsgKey => assert_eq!(error, ConnectionError::Decrypt),
+            _ => assert!(
+                matches!(
+                    error,
+                    ConnectionError::Security(
+                        mtproto_proto::session::SessionError::Replayed { .. }
+                    )
+                ),
+                "{error:?}"
+            ),
+        }
+        assert!(
+            !p.client_events[events_before..]
+                .iter()
+                .any(|e| matches!(e, ClientEvent::Session(Event::Response { .. }))),
+            "no answer from a refused packet"
+        );
+        assert_eq!(p.served, vec![request(1), request(2)]);
+
+        // The server behaves again: the request is redone on a new connection, answered once.
+        state.lock().unwrap().0 = Tamper::Record;
+        p.connect();
+        p.drive().unwrap();
+        assert_eq!(
+            p.served,
+            vec![request(1), request(2), request(2)],
+            "redone once"
+        );
+        assert_eq!(
+            p.answers(),
+            vec![
+                (first, answer_of(&request(1))),
+                (second, answer_of(&request(2)))
+            ],
+            "each request answered exactly once"
+        );
+    }
+}
+
+#[test]
+fn an_unencrypted_packet_in_an_encrypted_session_is_ignored() {
+    // Check 31: once the key exists, a plain (auth_key_id 0) packet is dropped without an
+    // error or an event, and the connection goes on.
+    let mut p = Pair::preshared(Transport::Intermediate);
+    p.connect();
+    let first = p.client.enqueue(request(1));
+    p.drive().unwrap();
+    let events_before = p.client_events.len();
+    let packet = mtproto_proto::plain::wrap(0x6000_0000_0000_0001, &request(9));
+    let mut frame = (packet.len() as u32).to_le_bytes().to_vec();
+    frame.extend_from_slice(&packet);
+    p.client
+        .handle_input(p.client_now, &frame)
+        .expect("ignored, not an error");
+    assert!(p.client.poll_event().is_none(), "no event");
+    assert_eq!(p.client_events.len(), events_before);
+    let second = p.client.enqueue(request(2));
+    p.drive().expect("the connection goes on");
+    assert_eq!(
+        p.answers(),
+        vec![
+            (first, answer_of(&request(1))),
+            (second, answer_of(&request(2)))
+        ]
+    );
+}

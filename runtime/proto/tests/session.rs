@@ -526,14 +526,41 @@ fn every_incoming_check_rejects_without_changing_state() {
         None,
     );
 
-    // 13: time window once synchronized: 301 s behind is refused. 31 s ahead is authentic
-    // and cannot be a replay (a replay is always behind): the client's clock is behind, so
-    // it follows the server's instead of refusing every answer.
+    // 13: time window once synchronized: 301 s behind is refused. 31 s ahead as the first
+    // message of a connection cannot be a replay (a replay is always behind): the client's
+    // clock is behind, so it follows the server's instead of refusing every answer.
     let ahead = craft(&update(server_id(31, 1)), SESSION_ID, AUTO, None);
     let mut c = fresh_client();
     c.handle_packet(T0, &ahead).expect("ahead: accepted");
     assert!(matches!(c.poll_event(), Some(Event::Update { .. })));
     assert_eq!(c.time_offset(), 31, "the clock follows the server");
+    // Once the connection has carried a message, 31 s ahead is refused...
+    let mut c = fresh_client();
+    c.handle_packet(T0, &valid).expect("valid");
+    c.poll_event();
+    c.poll_transmit(T0, &mut rng); // flush the ack
+    let second = server_id(0, 2);
+    rejected_without_change(
+        &mut c,
+        &ahead,
+        SessionError::OutsideTimeWindow {
+            msg_id: server_id(31, 1),
+            skew: 31,
+        },
+        Some(&craft(&update(second), SESSION_ID, AUTO, None)),
+    );
+    assert_eq!(
+        c.time_offset(),
+        0,
+        "the refused message did not move the clock"
+    );
+    // ... until the next connection, whose first message sets the clock again.
+    c.poll_transmit(T0, &mut rng);
+    c.connection_lost();
+    c.handle_packet(T0, &ahead)
+        .expect("first message of a new connection");
+    assert!(matches!(c.poll_event(), Some(Event::Update { .. })));
+    assert_eq!(c.time_offset(), 31);
     let behind = craft(&update(server_id(-301, 1)), SESSION_ID, AUTO, None);
     rejected_without_change(
         &mut fresh_client(),

@@ -195,9 +195,13 @@ pub const MAX_REFUSALS: u32 = 5;
 /// backwards; if the caller's clock steps back, the session holds its time at the latest
 /// value it saw until the clock catches up.
 ///
-/// Clock: the session follows the server's clock (from the key exchange, `bad_msg` 16/17,
-/// and any authenticated server message more than 30 s ahead of it, which cannot be a
-/// replay); authenticated messages more than 300 s behind it are refused.
+/// Clock: the session follows the server's clock: from the key exchange, `bad_msg` 16/17,
+/// and the first authenticated message of each connection when that is more than 30 s
+/// ahead (a replay is always behind). Once a connection has carried a message, the time
+/// window holds (security check 13): a message more than 300 s behind or more than 30 s
+/// ahead is refused, and refusing closes the connection; the next connection's first
+/// message sets the clock again, so a stale stored offset or a server clock that stepped
+/// forward costs one reconnect, never a lock-out.
 pub struct Session {
     config: SessionConfig,
     auth_key: AuthKey,
@@ -206,6 +210,9 @@ pub struct Session {
     future_salts: Vec<types::FutureSalt>,
     msg_ids: MsgIdGenerator,
     time_synced: bool,
+    /// No message has been accepted on this connection yet: the next one may move the clock
+    /// forward instead of being refused as too far ahead.
+    clock_may_follow: bool,
     seq: wire::SeqNo,
     next_request: u64,
     queue: VecDeque<Request>,
@@ -269,6 +276,7 @@ impl Session {
             future_salts: Vec::new(),
             msg_ids,
             time_synced: time_offset.is_some(),
+            clock_may_follow: true,
             seq: wire::SeqNo::default(),
             next_request: 0,
             queue: VecDeque::new(),
@@ -426,6 +434,7 @@ impl Session {
         resend.extend(self.queue.drain(..));
         self.queue = resend.into();
         self.salts_requested = false;
+        self.clock_may_follow = true;
     }
 
     /// Moves the session to a new authorization key (after the old one was lost, transport
@@ -740,7 +749,7 @@ impl Session {
             return Ok(false);
         }
         let skew = msg_id_time(msg_id) - self.msg_ids.server_now(now);
-        if skew < -300 {
+        if skew < -300 || (skew > 30 && !self.clock_may_follow) {
             return Err(SessionError::OutsideTimeWindow { msg_id, skew });
         }
         Ok(skew > 30)
@@ -755,6 +764,7 @@ impl Session {
             );
             self.msg_ids.sync_to_server_time(now, msg_id_time(msg_id));
         }
+        self.clock_may_follow = false;
         self.replay.insert(msg_id);
     }
 

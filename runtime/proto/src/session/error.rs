@@ -48,8 +48,9 @@ pub enum SessionError {
         /// The id.
         msg_id: i64,
     },
-    /// The message id is more than 300 s behind the synchronized clock (a message more than
-    /// 30 s ahead of it is authentic and moves the clock instead).
+    /// The message id is more than 300 s behind the synchronized clock, or more than 30 s
+    /// ahead of it after the connection has carried a message (the first message of a
+    /// connection moves the clock instead).
     #[error("msg_id {msg_id:#x} is outside the time window ({skew} s from now)")]
     OutsideTimeWindow {
         /// The id.
