@@ -101,6 +101,40 @@ async fn a_stale_msg_id_is_named() {
 }
 
 #[tokio::test]
+async fn a_server_clock_jumping_ahead_is_refused_then_followed_on_a_new_connection() {
+    // Check 13, ahead: once a connection has carried messages, a server message 60 s ahead
+    // (the DC's clock stepped forward) is refused and the connection closed; the next connection's first message sets the clock,
+    // so the call is answered after exactly one reconnect (not a lock-out, not a silent
+    // acceptance).
+    bounded(async {
+        let (dc, client) = setup(|_| {}).await;
+        let token = client
+            .send_code("+9996611111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
+        let SignIn::SignedIn(user) = client.sign_in(&token, "24680").await.unwrap() else {
+            panic!("not signed in")
+        };
+        let connections = dc.server(1).stats().connections;
+        // The server's clock steps 60 s forward (its msg_ids and its own time checks).
+        dc.server(1).update_knobs(|k| k.clock_offset = 60);
+        assert_eq!(client.get_me().await.unwrap().id, user.id);
+        let stats = dc.server(1).stats();
+        assert_eq!(
+            stats.connections,
+            connections + 1,
+            "the message 60 s ahead closed the connection; the next one followed the clock"
+        );
+        // The clock now runs 60 s ahead with the server's: further calls need no reconnect.
+        assert_eq!(client.get_me().await.unwrap().id, user.id);
+        assert_eq!(dc.server(1).stats().connections, connections + 1);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn bad_padding_is_named() {
     attacked(SessionAttack::BadPadding, &["failed to decrypt"]).await;
 }
@@ -108,6 +142,26 @@ async fn bad_padding_is_named() {
 #[tokio::test]
 async fn a_bad_length_is_named() {
     attacked(SessionAttack::BadLength, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn a_wrong_auth_key_id_is_named() {
+    attacked(SessionAttack::WrongAuthKeyId, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn an_unaligned_encrypted_length_is_named() {
+    attacked(SessionAttack::UnalignedLength, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn oversize_padding_is_named() {
+    attacked(SessionAttack::OversizePadding, &["failed to decrypt"]).await;
+}
+
+#[tokio::test]
+async fn an_unaligned_body_length_is_named() {
+    attacked(SessionAttack::UnalignedBodyLength, &["failed to decrypt"]).await;
 }
 
 /// A client without a key against a DC whose key exchange misbehaves: the error names the
@@ -155,8 +209,28 @@ async fn handshake_bad_g_is_named() {
 }
 
 #[tokio::test]
+async fn handshake_bad_generator_residue_is_named() {
+    // g = 2 with Telegram's prime: in 2..=7, but not a generator of the (p-1)/2 subgroup.
+    handshake_attacked(
+        |k| k.quirks.bad_generator_residue = true,
+        &["generator g = 2 fails its quadratic residue condition"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn handshake_g_a_out_of_range_is_named() {
     handshake_attacked(|k| k.quirks.bad_g_a = true, &["g_a is not in"]).await;
+}
+
+#[tokio::test]
+async fn handshake_g_a_below_the_safe_range_is_named() {
+    // g_a = 2: inside (1, p-1), below 2^1984.
+    handshake_attacked(
+        |k| k.quirks.small_g_a = true,
+        &["g_a is not in [2^1984, p - 2^1984]"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -173,6 +247,24 @@ async fn handshake_wrong_server_nonce_is_named() {
     handshake_attacked(
         |k| k.quirks.wrong_outer_server_nonce = true,
         &["server_nonce in server_DH_params_ok does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_wrong_dh_gen_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_dh_gen_nonce = true,
+        &["nonce in dh_gen_ok does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_wrong_dh_gen_server_nonce_is_named() {
+    handshake_attacked(
+        |k| k.quirks.wrong_dh_gen_server_nonce = true,
+        &["server_nonce in dh_gen_ok does not match"],
     )
     .await;
 }

@@ -151,6 +151,29 @@ async fn wrong_msg_key_packets_do_not_authenticate() {
 }
 
 #[tokio::test]
+async fn envelope_attacks_break_the_key_id_or_the_length() {
+    bounded(async {
+        let (client, packets) = attacked(SessionAttack::WrongAuthKeyId).await;
+        for packet in &packets {
+            assert_ne!(packet[..8], client.key.id_bytes());
+            assert!(decrypt_v2(&client.key, Direction::ServerToClient, packet).is_err());
+            // Only the key id is wrong: with it put back, the packet opens.
+            let mut fixed = packet.clone();
+            fixed[0] ^= 1;
+            assert!(header(&client.key, &fixed).is_some());
+        }
+
+        let (client, packets) = attacked(SessionAttack::UnalignedLength).await;
+        for packet in &packets {
+            assert_eq!(packet[..8], client.key.id_bytes());
+            assert_eq!((packet.len() - 24) % 16, 12, "4 bytes cut");
+            assert!(decrypt_v2(&client.key, Direction::ServerToClient, packet).is_err());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn header_attacks_break_exactly_their_field() {
     bounded(async {
         let (client, packets) = attacked(SessionAttack::WrongSessionId).await;
@@ -181,7 +204,12 @@ async fn header_attacks_break_exactly_their_field() {
 #[tokio::test]
 async fn padding_and_length_attacks_authenticate_but_break_the_layout() {
     bounded(async {
-        for attack in [SessionAttack::BadPadding, SessionAttack::BadLength] {
+        for attack in [
+            SessionAttack::BadPadding,
+            SessionAttack::BadLength,
+            SessionAttack::OversizePadding,
+            SessionAttack::UnalignedBodyLength,
+        ] {
             let (client, packets) = attacked(attack).await;
             for packet in &packets {
                 let plain = decrypt_v2(&client.key, Direction::ServerToClient, packet)
@@ -190,7 +218,16 @@ async fn padding_and_length_attacks_authenticate_but_break_the_layout() {
                 let room = plain.len() - 32;
                 match attack {
                     SessionAttack::BadPadding => assert!(room - claimed < 12, "{attack:?}"),
-                    _ => assert!(claimed > room, "{attack:?}"),
+                    SessionAttack::BadLength => assert!(claimed > room, "{attack:?}"),
+                    SessionAttack::OversizePadding => {
+                        assert_eq!(claimed % 4, 0, "{attack:?}");
+                        assert!(claimed <= room && room - claimed > 1024, "{attack:?}");
+                    }
+                    _ => {
+                        assert_ne!(claimed % 4, 0, "{attack:?}");
+                        let padding = room - claimed;
+                        assert!((12..=1024).contains(&padding), "{attack:?}: {padding}");
+                    }
                 }
                 assert!(header(&client.key, packet).is_none(), "{attack:?}");
             }

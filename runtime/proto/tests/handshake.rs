@@ -8,7 +8,7 @@ use util::server_key;
 
 use std::time::Duration;
 
-use mtproto_crypto::dh::unwrap_with_hash;
+use mtproto_crypto::dh::{unwrap_with_hash, TELEGRAM_DH_PRIME};
 use mtproto_crypto::{keys, DhError, DhParams, DhValue, PrimeCache};
 use mtproto_proto::handshake::client::{self, ClientConfig, ClientDhGenStep};
 use mtproto_proto::handshake::server::{
@@ -591,5 +591,30 @@ fn each_server_quirk_trips_its_client_check() {
     assert_eq!(
         with(|q| q.bad_dh_prime = true),
         KexError::Dh(DhError::PrimeNotSafe)
+    );
+    // g = 2 is in 2..=7, but Telegram's prime is 3 mod 8 (2 needs 7 mod 8): only the residue
+    // condition refuses it. (The test server's usual g = 3 passes it.)
+    assert_eq!(
+        with(|q| q.bad_generator_residue = true),
+        KexError::Dh(DhError::GeneratorResidue { g: 2 })
+    );
+    assert_eq!(DhParams::telegram().g(), 3);
+    assert_eq!(
+        DhParams::new(&TELEGRAM_DH_PRIME, 2, &mut PrimeCache::new()).unwrap_err(),
+        DhError::GeneratorResidue { g: 2 }
+    );
+    // g_a = 2 is inside (1, p-1) but below 2^1984.
+    assert_eq!(
+        with(|q| q.small_g_a = true),
+        KexError::Dh(DhError::ValueNotInSafeRange { which: DhValue::GA })
+    );
+    // dh_gen_ok with a wrong nonce or server_nonce (and a right new_nonce_hash1).
+    assert_eq!(
+        with(|q| q.wrong_dh_gen_nonce = true),
+        KexError::NonceMismatch { step: "dh_gen_ok" }
+    );
+    assert_eq!(
+        with(|q| q.wrong_dh_gen_server_nonce = true),
+        KexError::ServerNonceMismatch { step: "dh_gen_ok" }
     );
 }

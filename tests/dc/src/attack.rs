@@ -4,12 +4,15 @@
 //!
 //! The server seals its packets correctly; the tamper function installed in the
 //! `ServerEndpoint` (feature `testing`) opens each with the key, changes one thing and seals
-//! it again (or, for a wrong `msg_key`, changes the envelope only).
+//! it again (or, for a wrong `msg_key`, `auth_key_id` or encrypted length, changes the
+//! envelope only). Padding over 1024 bytes is sealed by hand, as `encrypt_v2_with_padding`
+//! refuses it.
 
 use std::sync::{Arc, Mutex};
 
-use mtproto_crypto::message::{decrypt_v2, encrypt_v2_with_padding};
-use mtproto_crypto::{AuthKey, Direction};
+use mtproto_crypto::keys::{derive_v2, msg_key_v2};
+use mtproto_crypto::message::{decrypt_v2, encrypt_v2_with_padding, MAX_PADDING_V2};
+use mtproto_crypto::{encrypt_ige, AuthKey, Direction};
 
 /// One client check to violate in every encrypted packet the server sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,6 +32,15 @@ pub enum SessionAttack {
     BadPadding,
     /// A `message_data_length` beyond the decrypted data.
     BadLength,
+    /// An `auth_key_id` that is not the key's (one bit of its first byte flipped).
+    WrongAuthKeyId,
+    /// An encrypted part whose length is not a multiple of 16 (the packet's last 4 bytes cut).
+    UnalignedLength,
+    /// More than 1024 padding bytes, under a `msg_key` that matches (sealed by hand).
+    OversizePadding,
+    /// A `message_data_length` that is not a multiple of 4 (2 less than the body's length),
+    /// under a `msg_key` that matches; the padding stays within 12..=1024 bytes.
+    UnalignedBodyLength,
 }
 
 /// The attack in force, shared between the knobs and the tamper function.
@@ -73,10 +85,22 @@ fn apply(
     packet: &[u8],
     last_msg_id: &mut Option<i64>,
 ) -> Option<Vec<u8>> {
-    if attack == SessionAttack::WrongMsgKey {
-        let mut out = packet.to_vec();
-        *out.get_mut(8)? ^= 1;
-        return Some(out);
+    match attack {
+        SessionAttack::WrongMsgKey => {
+            let mut out = packet.to_vec();
+            *out.get_mut(8)? ^= 1;
+            return Some(out);
+        }
+        SessionAttack::WrongAuthKeyId => {
+            let mut out = packet.to_vec();
+            *out.get_mut(0)? ^= 1;
+            return Some(out);
+        }
+        SessionAttack::UnalignedLength => {
+            let cut = packet.len().checked_sub(4)?;
+            return Some(packet[..cut].to_vec());
+        }
+        _ => {}
     }
     let plain = decrypt_v2(key, Direction::ServerToClient, packet).ok()?;
     let len = u32::from_le_bytes(plain.get(28..32)?.try_into().ok()?) as usize;
@@ -84,7 +108,9 @@ fn apply(
     let padding = plain.get(HEADER + len..)?.to_vec();
     let msg_id = i64::from_le_bytes(content[16..24].try_into().ok()?);
     match attack {
-        SessionAttack::WrongMsgKey => unreachable!("handled above"),
+        SessionAttack::WrongMsgKey
+        | SessionAttack::WrongAuthKeyId
+        | SessionAttack::UnalignedLength => unreachable!("handled above"),
         SessionAttack::WrongSessionId => content[8] ^= 1,
         SessionAttack::EvenMsgId => content[16..24].copy_from_slice(&(msg_id & !3).to_le_bytes()),
         SessionAttack::ReplayedMsgId => {
@@ -120,6 +146,21 @@ fn apply(
             let room = content.len() - HEADER + padding.len();
             content[28..32].copy_from_slice(&((room + 4) as u32).to_le_bytes());
         }
+        SessionAttack::OversizePadding => {
+            // The fewest bytes over 1024 that keep the whole a multiple of 16.
+            let mut pad = MAX_PADDING_V2 + 1;
+            while (content.len() + pad) % 16 != 0 {
+                pad += 1;
+            }
+            content.resize(content.len() + pad, 0x5c);
+            *last_msg_id = Some(msg_id);
+            return Some(seal_by_hand(key, content));
+        }
+        SessionAttack::UnalignedBodyLength => {
+            // Every body is at least a 4-byte constructor id.
+            let short = len.checked_sub(2)?;
+            content[28..32].copy_from_slice(&(short as u32).to_le_bytes());
+        }
     }
     // A replay repeats the last msg_id the client really received, every time (with
     // nothing sent before, the first packet goes out as it is and is the one replayed).
@@ -127,6 +168,21 @@ fn apply(
         *last_msg_id = Some(msg_id);
     }
     encrypt_v2_with_padding(key, Direction::ServerToClient, &content, &padding).ok()
+}
+
+/// Seals a padded plaintext as MTProto 2.0 does (server to client), whatever its padding:
+/// `msg_key` from the plaintext, then AES-IGE with the keys it derives. The caller makes the
+/// length a multiple of 16.
+fn seal_by_hand(key: &AuthKey, mut plain: Vec<u8>) -> Vec<u8> {
+    let msg_key = msg_key_v2(key, Direction::ServerToClient, &plain);
+    let aes = derive_v2(key, Direction::ServerToClient, &msg_key);
+    // The length is a multiple of 16 by construction.
+    let sealed = encrypt_ige(&mut plain, aes.key(), aes.iv());
+    debug_assert!(sealed.is_ok());
+    let mut out = key.id_bytes().to_vec();
+    out.extend_from_slice(&msg_key);
+    out.extend_from_slice(&plain);
+    out
 }
 
 #[cfg(test)]
@@ -162,10 +218,21 @@ mod tests {
         let run = |attack, last: &mut Option<i64>| apply(attack, &key, &packet, last).unwrap();
 
         // The envelope no longer authenticates: nothing decrypts.
-        assert_eq!(
-            open(&key, &run(SessionAttack::WrongMsgKey, &mut last)),
-            None
-        );
+        for attack in [
+            SessionAttack::WrongMsgKey,
+            SessionAttack::WrongAuthKeyId,
+            SessionAttack::UnalignedLength,
+        ] {
+            let bad = run(attack, &mut last);
+            assert!(
+                decrypt_v2(&key, Direction::ServerToClient, &bad).is_err(),
+                "{attack:?}"
+            );
+        }
+        let wrong_id = run(SessionAttack::WrongAuthKeyId, &mut last);
+        assert_eq!((wrong_id[0] ^ 1, &wrong_id[1..]), (packet[0], &packet[1..]));
+        let cut = run(SessionAttack::UnalignedLength, &mut last);
+        assert_eq!(&cut[..], &packet[..packet.len() - 4]);
         // Authentic packets whose header breaks one rule.
         assert_eq!(
             open(&key, &run(SessionAttack::WrongSessionId, &mut last)),
@@ -180,7 +247,12 @@ mod tests {
         assert_eq!((msg_id >> 32) - (stale >> 32), 600);
         // The padding and length rules: the envelope authenticates (decrypt_v2) but the
         // header check (decrypt_v2_message) refuses.
-        for attack in [SessionAttack::BadPadding, SessionAttack::BadLength] {
+        for attack in [
+            SessionAttack::BadPadding,
+            SessionAttack::BadLength,
+            SessionAttack::OversizePadding,
+            SessionAttack::UnalignedBodyLength,
+        ] {
             let bad = run(attack, &mut last);
             assert!(
                 decrypt_v2(&key, Direction::ServerToClient, &bad).is_ok(),

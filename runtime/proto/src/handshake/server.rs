@@ -86,6 +86,19 @@ pub struct ServerQuirks {
     pub bad_dh_prime: bool,
     /// Send `g = 1` (not one of 2..=7).
     pub bad_g: bool,
+    /// Send `g = 2` with the server's prime, which for Telegram's prime (p mod 8 = 3, not 7)
+    /// fails the quadratic residue condition: 2 does not generate the subgroup of order
+    /// (p-1)/2. (`g = 2` is in 2..=7, and the prime stays safe, so only that check refuses.)
+    pub bad_generator_residue: bool,
+    /// Send a `g_a` of 2: inside (1, p-1) but below 2^1984, so only the safe-range check
+    /// refuses it.
+    pub small_g_a: bool,
+    /// Put a wrong `nonce` into the `dh_gen_ok`, `dh_gen_retry` or `dh_gen_fail` answer
+    /// (its `new_nonce_hash` stays right).
+    pub wrong_dh_gen_nonce: bool,
+    /// Put a wrong `server_nonce` into the `dh_gen_ok`, `dh_gen_retry` or `dh_gen_fail`
+    /// answer (its `new_nonce_hash` stays right).
+    pub wrong_dh_gen_server_nonce: bool,
     /// Answer `req_pq` with another `nonce` than the client's.
     pub wrong_res_pq_nonce: bool,
     /// Put a wrong `server_nonce` into the outer `server_DH_params_ok`.
@@ -350,6 +363,10 @@ impl ExpectReqDhParams {
             g_a = [0u8; 256];
             g_a[255] = 1;
         }
+        if quirk!(config, small_g_a) {
+            g_a = [0u8; 256];
+            g_a[255] = 2;
+        }
         let (mut inner_nonce, mut inner_server_nonce) = (self.nonce, self.server_nonce);
         if quirk!(config, wrong_inner_nonce) {
             inner_nonce[0] ^= 1;
@@ -373,6 +390,8 @@ impl ExpectReqDhParams {
         }
         let g = if quirk!(config, bad_g) {
             1
+        } else if quirk!(config, bad_generator_residue) {
+            2
         } else {
             config.dh.g() as i32
         };
@@ -486,7 +505,13 @@ impl ExpectSetClientDhParams {
             }
             hash
         };
-        let (nonce, server_nonce) = (self.nonce, self.server_nonce);
+        let (mut nonce, mut server_nonce) = (self.nonce, self.server_nonce);
+        if quirk!(config, wrong_dh_gen_nonce) {
+            nonce[0] ^= 1;
+        }
+        if quirk!(config, wrong_dh_gen_server_nonce) {
+            server_nonce[0] ^= 1;
+        }
         let retry = match (quirk!(config, retry_forever), quirk!(config, retry_once)) {
             (true, _) => true,
             (false, once) => once && !self.retried,
