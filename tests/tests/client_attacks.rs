@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use auth_api::client::{Client, ClientConfig, ClientError, MemoryStore, SignIn};
+use mtproto_proto::handshake::server::UnfactorablePq;
 use project_tests::script::bounded;
 use test_dc::{Account, SessionAttack, TestDc};
 
@@ -160,6 +161,12 @@ async fn an_unaligned_body_length_is_named() {
     attacked(SessionAttack::UnalignedBodyLength, &["failed to decrypt"]).await;
 }
 
+#[tokio::test]
+async fn a_wrong_seq_no_parity_is_named() {
+    // An answer with an even seq_no, an ack or container with an odd one.
+    attacked(SessionAttack::WrongSeqNoParity, &["has seq_no"]).await;
+}
+
 /// A client without a key against a DC whose key exchange misbehaves: the error names the
 /// check; once the DC behaves, the same client connects and logs in.
 async fn handshake_attacked(set: fn(&mut test_dc::server::Knobs), names: &[&str]) {
@@ -307,6 +314,30 @@ async fn handshake_misnumbered_new_nonce_hash_is_named() {
     handshake_attacked(
         |k| k.quirks.misnumber_new_nonce_hash = true,
         &["new_nonce_hash1 does not match"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_unfactorable_pq_is_named() {
+    handshake_attacked(
+        |k| k.quirks.unfactorable_pq = Some(UnfactorablePq::Prime),
+        &["is prime"],
+    )
+    .await;
+    handshake_attacked(
+        |k| k.quirks.unfactorable_pq = Some(UnfactorablePq::ThreeFactors),
+        &["is not a product of exactly two primes"],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn handshake_bad_plain_length_is_named() {
+    // resPQ's unencrypted envelope claims 4 bytes more than its body.
+    handshake_attacked(
+        |k| k.quirks.bad_plain_length = true,
+        &["message_data_length says"],
     )
     .await;
 }

@@ -202,6 +202,37 @@ async fn header_attacks_break_exactly_their_field() {
 }
 
 #[tokio::test]
+async fn the_seq_no_parity_attack_breaks_only_the_parity() {
+    use mtproto_proto::session::wire;
+    bounded(async {
+        let (client, packets) = attacked(SessionAttack::WrongSeqNoParity).await;
+        let mut judged = 0;
+        for packet in &packets {
+            // Authentic, for this session, with an odd msg_id: only the seq_no is wrong.
+            let msg = decrypt_v2_message(&client.key, Direction::ServerToClient, packet)
+                .expect("the msg_key is right");
+            assert_eq!((msg.session_id, msg.msg_id % 2), (SESSION, 1));
+            // An answer (or new_session_created) now has an even seq_no, an ack or a
+            // container an odd one; service messages that may have either are not judged.
+            let Some(expected_odd) = wire::peek_id(&msg.body).and_then(wire::expected_parity)
+            else {
+                continue;
+            };
+            assert_ne!(
+                msg.seq_no % 2 == 1,
+                expected_odd,
+                "seq_no {} for {:#010x?}",
+                msg.seq_no,
+                wire::peek_id(&msg.body)
+            );
+            judged += 1;
+        }
+        assert!(judged >= 1, "no packet with a parity rule");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn padding_and_length_attacks_authenticate_but_break_the_layout() {
     bounded(async {
         for attack in [

@@ -12,10 +12,10 @@ use mtproto_crypto::dh::{unwrap_with_hash, TELEGRAM_DH_PRIME};
 use mtproto_crypto::{keys, DhError, DhParams, DhValue, PrimeCache};
 use mtproto_proto::handshake::client::{self, ClientConfig, ClientDhGenStep};
 use mtproto_proto::handshake::server::{
-    self, DhParamsStep, ServerConfig, ServerDhGenStep, ServerQuirks,
+    self, DhParamsStep, ServerConfig, ServerDhGenStep, ServerQuirks, UnfactorablePq,
 };
 use mtproto_proto::handshake::{KexError, KeyExchangeOutcome};
-use mtproto_proto::plain;
+use mtproto_proto::plain::{self, PlainError};
 use mtproto_proto::schema::{enums, functions};
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha20Rng;
@@ -617,4 +617,24 @@ fn each_server_quirk_trips_its_client_check() {
         with(|q| q.wrong_dh_gen_server_nonce = true),
         KexError::ServerNonceMismatch { step: "dh_gen_ok" }
     );
+    // A pq that is prime, or the product of three primes: the client's factoring refuses it
+    // (and says which) before anything is encrypted.
+    let factor_error = |e: KexError| match e {
+        KexError::Factor(reason) => reason,
+        other => panic!("not a factoring error: {other:?}"),
+    };
+    let prime = factor_error(with(|q| q.unfactorable_pq = Some(UnfactorablePq::Prime)));
+    assert!(prime.ends_with(" is prime"), "{prime}");
+    let three = factor_error(with(|q| {
+        q.unfactorable_pq = Some(UnfactorablePq::ThreeFactors)
+    }));
+    assert!(
+        three.ends_with(" is not a product of exactly two primes"),
+        "{three}"
+    );
+    // resPQ's envelope claims 4 bytes more than its body: refused before the body is read.
+    assert!(matches!(
+        with(|q| q.bad_plain_length = true),
+        KexError::Plain(PlainError::LengthMismatch { declared, actual }) if declared == actual + 4
+    ));
 }

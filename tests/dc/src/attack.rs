@@ -1,6 +1,7 @@
 //! Session attacks: each [`SessionAttack`] makes the server's encrypted packets violate
-//! exactly one client-side check of `shared/PROTOCOL.md` section 9 (the key-exchange checks
-//! are `ServerQuirks` of the server handshake). Switched with [`crate::Knobs::attack`].
+//! exactly one client-side check of `shared/PROTOCOL.md` section 9, or the `seq_no` parity
+//! rule (the key-exchange checks are `ServerQuirks` of the server handshake). Switched with
+//! [`crate::Knobs::attack`].
 //!
 //! The server seals its packets correctly; the tamper function installed in the
 //! `ServerEndpoint` (feature `testing`) opens each with the key, changes one thing and seals
@@ -41,6 +42,10 @@ pub enum SessionAttack {
     /// A `message_data_length` that is not a multiple of 4 (2 less than the body's length),
     /// under a `msg_key` that matches; the padding stays within 12..=1024 bytes.
     UnalignedBodyLength,
+    /// A `seq_no` of the wrong parity for the message (bit 0 flipped: content-related
+    /// messages get an even one, acknowledgements and containers an odd one), under a
+    /// `msg_key` that matches.
+    WrongSeqNoParity,
 }
 
 /// The attack in force, shared between the knobs and the tamper function.
@@ -112,6 +117,8 @@ fn apply(
         | SessionAttack::WrongAuthKeyId
         | SessionAttack::UnalignedLength => unreachable!("handled above"),
         SessionAttack::WrongSessionId => content[8] ^= 1,
+        // `seq_no` is the little-endian word at 24..28: its bit 0 is the low bit of byte 24.
+        SessionAttack::WrongSeqNoParity => content[24] ^= 1,
         SessionAttack::EvenMsgId => content[16..24].copy_from_slice(&(msg_id & !3).to_le_bytes()),
         SessionAttack::ReplayedMsgId => {
             let previous = last_msg_id.unwrap_or(msg_id);
@@ -245,6 +252,23 @@ mod tests {
         assert_eq!(replayed, msg_id - 4);
         let (_, stale) = open(&key, &run(SessionAttack::StaleMsgId, &mut last)).unwrap();
         assert_eq!((msg_id >> 32) - (stale >> 32), 600);
+        // Only the seq_no's parity changes (1, content-related, becomes 0).
+        let flipped = decrypt_v2_message(
+            &key,
+            Direction::ServerToClient,
+            &run(SessionAttack::WrongSeqNoParity, &mut last),
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                flipped.salt,
+                flipped.session_id,
+                flipped.msg_id,
+                flipped.seq_no
+            ),
+            (7, 42, msg_id, 0)
+        );
+        assert_eq!(flipped.body, [0xab; 20]);
         // The padding and length rules: the envelope authenticates (decrypt_v2) but the
         // header check (decrypt_v2_message) refuses.
         for attack in [

@@ -103,6 +103,21 @@ pub struct ServerQuirks {
     pub wrong_res_pq_nonce: bool,
     /// Put a wrong `server_nonce` into the outer `server_DH_params_ok`.
     pub wrong_outer_server_nonce: bool,
+    /// Send a `pq` in `resPQ` that is not the product of two primes (still 8 bytes).
+    pub unfactorable_pq: Option<UnfactorablePq>,
+    /// Send `resPQ` in an unencrypted envelope whose `message_data_length` claims 4 bytes
+    /// more than the body has (the body itself is a correct `resPQ`).
+    pub bad_plain_length: bool,
+}
+
+/// Which `pq` [`ServerQuirks::unfactorable_pq`] sends instead of `p·q` (feature `testing`).
+#[cfg(feature = "testing")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnfactorablePq {
+    /// A prime: the larger of the two random primes, alone.
+    Prime,
+    /// Three primes: `3·p·q` (below 2^64, as `p·q` is below 2^62).
+    ThreeFactors,
 }
 
 /// What a successful exchange gives the server.
@@ -206,6 +221,7 @@ impl ExpectReqPq {
         let mut server_nonce = [0u8; 16];
         rng.fill_bytes(&mut server_nonce);
         let (p, q) = random_factors(rng);
+        let pq = res_pq_value(config, p, q);
         let mut res_nonce = nonce;
         if quirk!(config, wrong_res_pq_nonce) {
             res_nonce[0] ^= 1;
@@ -213,7 +229,7 @@ impl ExpectReqPq {
         let res: enums::ResPq = types::ResPq {
             nonce: res_nonce,
             server_nonce,
-            pq: (p * q).to_be_bytes().to_vec(),
+            pq: pq.to_be_bytes().to_vec(),
             server_public_key_fingerprints: config
                 .keys
                 .iter()
@@ -222,7 +238,11 @@ impl ExpectReqPq {
         }
         .into();
         let mut msg_ids = self.msg_ids;
-        let packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &res.to_bytes());
+        let mut packet = plain::wrap(msg_ids.next(now, MsgIdKind::ServerReply), &res.to_bytes());
+        if quirk!(config, bad_plain_length) {
+            let declared = (packet.len() - plain::HEADER_LEN + 4) as u32;
+            packet[16..20].copy_from_slice(&declared.to_le_bytes());
+        }
         Ok((
             ExpectReqDhParams {
                 msg_ids,
@@ -234,6 +254,18 @@ impl ExpectReqPq {
             packet,
         ))
     }
+}
+
+/// The `pq` that `resPQ` carries: `p·q`, or what [`ServerQuirks::unfactorable_pq`] asks for.
+#[cfg_attr(not(feature = "testing"), allow(unused_variables))]
+fn res_pq_value(config: &ServerConfig, p: u64, q: u64) -> u64 {
+    #[cfg(feature = "testing")]
+    match config.quirks.unfactorable_pq {
+        Some(UnfactorablePq::Prime) => return q,
+        Some(UnfactorablePq::ThreeFactors) => return 3 * p * q,
+        None => {}
+    }
+    p * q
 }
 
 /// The fields of any `p_q_inner_data` variant.
@@ -388,12 +420,10 @@ impl ExpectReqDhParams {
                 }
             }
         }
-        let g = if quirk!(config, bad_g) {
-            1
-        } else if quirk!(config, bad_generator_residue) {
-            2
-        } else {
-            config.dh.g() as i32
+        let g = match (quirk!(config, bad_g), quirk!(config, bad_generator_residue)) {
+            (true, _) => 1,
+            (false, true) => 2,
+            (false, false) => config.dh.g() as i32,
         };
         let answer: enums::ServerDhInnerData = types::ServerDhInnerData {
             nonce: inner_nonce,
