@@ -626,3 +626,97 @@ fn an_unencrypted_packet_in_an_encrypted_session_is_ignored() {
         ]
     );
 }
+
+#[test]
+fn answers_go_to_the_connection_the_client_used_last() {
+    // Two clients share one stored key (a process restarted from a session file while its
+    // predecessor's connection lingers): the server must not hand the new client's answer
+    // to the old connection, which nobody reads any more.
+    let auth_key = AuthKey::from_bytes([9; 256]);
+    let mut server = server();
+    server.add_key(auth_key.clone(), 77);
+    let stored = || StoredAuth {
+        auth_key: auth_key.clone(),
+        salt: 77,
+        time_offset: 0,
+    };
+    let answer_all = |server: &mut ServerEndpoint| {
+        while let Some(event) = server.poll_event() {
+            if let ServerEndpointEvent::Request {
+                key_id,
+                msg_id,
+                body,
+                ..
+            } = event
+            {
+                server.respond(key_id, msg_id, Ok(&answer_of(&body)));
+            }
+        }
+    };
+    let answers = |client: &mut ClientEndpoint| {
+        let mut out = Vec::new();
+        while let Some(event) = client.poll_event() {
+            if let ClientEvent::Session(Event::Response {
+                id,
+                result: Ok(body),
+            }) = event
+            {
+                out.push((id, body));
+            }
+        }
+        out
+    };
+    // The old client's whole exchange; its connection then stays open, unread.
+    let mut old = ClientEndpoint::new(
+        client_config(Transport::Intermediate, false),
+        Some(stored()),
+        [1; 32],
+    );
+    old.connect(T0).unwrap();
+    let old_conn = server.accept();
+    let first = old.enqueue(request(1));
+    let mut bytes = Vec::new();
+    old.poll_transmit(T0, &mut bytes).unwrap();
+    server.handle_input(old_conn, T0, &bytes).unwrap();
+    answer_all(&mut server);
+    let mut to_old = Vec::new();
+    server.poll_transmit(old_conn, T0, &mut to_old).unwrap();
+    old.handle_input(T0, &to_old).unwrap();
+    assert_eq!(answers(&mut old), vec![(first, answer_of(&request(1)))]);
+
+    // The new client, same key, a second later: its request and answer.
+    let t1 = T0 + Duration::from_secs(1);
+    let mut new = ClientEndpoint::new(
+        client_config(Transport::Intermediate, false),
+        Some(stored()),
+        [2; 32],
+    );
+    new.connect(t1).unwrap();
+    let new_conn = server.accept();
+    let second = new.enqueue(request(2));
+    let mut bytes = Vec::new();
+    new.poll_transmit(t1, &mut bytes).unwrap();
+    server.handle_input(new_conn, t1, &bytes).unwrap();
+    answer_all(&mut server);
+    // The old connection asks first: the session's output is not its to take.
+    let mut to_old = Vec::new();
+    server.poll_transmit(old_conn, t1, &mut to_old).unwrap();
+    assert!(
+        to_old.is_empty(),
+        "the old connection took the new client's answer"
+    );
+    let mut to_new = Vec::new();
+    server.poll_transmit(new_conn, t1, &mut to_new).unwrap();
+    new.handle_input(t1, &to_new).unwrap();
+    assert_eq!(answers(&mut new), vec![(second, answer_of(&request(2)))]);
+
+    // Once the client's connection is closed, another connection of the key takes over.
+    new.enqueue(request(3));
+    let mut bytes = Vec::new();
+    new.poll_transmit(t1, &mut bytes).unwrap();
+    server.handle_input(new_conn, t1, &bytes).unwrap();
+    answer_all(&mut server);
+    server.close(new_conn);
+    let mut to_old = Vec::new();
+    assert!(server.poll_transmit(old_conn, t1, &mut to_old).unwrap());
+}

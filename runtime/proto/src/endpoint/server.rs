@@ -132,12 +132,17 @@ struct Conn {
 struct KeyEntry {
     auth_key: AuthKey,
     session: ServerSession,
+    /// The connection its last authenticated packet came on: the session's output goes
+    /// there while it is open (another connection of the same key, such as one its client
+    /// is closing, must not take the answers).
+    current_conn: Option<ConnectionId>,
 }
 
 /// The server side of MTProto, sans-IO, for every connection and key of one DC: transport
 /// detection, the server key exchange, and one [`ServerSession`] per key, which outlives
 /// connections (a client that reconnects keeps its session). Answers for a key go out on
-/// whichever of its connections asks next ([`ServerEndpoint::poll_transmit`]).
+/// the connection its client used last, or, once that one is closed, on whichever of its
+/// connections asks next ([`ServerEndpoint::poll_transmit`]).
 ///
 /// For each connection, an edge calls [`ServerEndpoint::accept`] once, then
 /// [`ServerEndpoint::handle_input`] with what it reads and writes what
@@ -234,8 +239,14 @@ impl ServerEndpoint {
     /// Registers a key as if a key exchange had created it, with `salt` as its salt.
     pub fn add_key(&mut self, auth_key: AuthKey, salt: i64) {
         let session = ServerSession::new(self.config.session.clone(), auth_key.clone(), salt);
-        self.keys
-            .insert(auth_key.id(), KeyEntry { auth_key, session });
+        self.keys.insert(
+            auth_key.id(),
+            KeyEntry {
+                auth_key,
+                session,
+                current_conn: None,
+            },
+        );
     }
 
     /// Forgets every key: the next packet under any of them gets transport error -404.
@@ -421,6 +432,7 @@ impl ServerEndpoint {
                         KeyEntry {
                             auth_key: outcome.auth_key,
                             session,
+                            current_conn: Some(conn),
                         },
                     );
                     self.events.push_back(ServerEndpointEvent::KeyCreated {
@@ -476,6 +488,8 @@ impl ServerEndpoint {
             Err(SessionError::Decrypt) => return Err(ConnectionError::Decrypt),
             Err(error) => tracing::debug!(%error, "server: client packet refused"),
         }
+        // Authenticated: this is where its client is now.
+        entry.current_conn = Some(conn);
         let session_id = entry.session.session_id().unwrap_or(0);
         while let Some(event) = entry.session.poll_event() {
             self.events.push_back(match event {
@@ -496,14 +510,25 @@ impl ServerEndpoint {
     }
 
     /// Appends to `out` what connection `conn` should write: key-exchange answers, a
-    /// transport error, then whatever the session of its key has to send. `Ok(false)` if
-    /// there was nothing.
+    /// transport error, then whatever the session of its key has to send, if `conn` is the
+    /// connection that key's client used last (or that one is closed). `Ok(false)` if there
+    /// was nothing.
     pub fn poll_transmit(
         &mut self,
         conn: ConnectionId,
         now: Duration,
         out: &mut Vec<u8>,
     ) -> Result<bool, ConnectionError> {
+        let key_id = self
+            .conns
+            .get(&conn)
+            .ok_or(ConnectionError::NotConnected)?
+            .key_id;
+        let routed_here = key_id.and_then(|k| self.keys.get(&k)).is_some_and(|entry| {
+            entry.current_conn.map_or(true, |current| {
+                current == conn || !self.conns.contains_key(&current)
+            })
+        });
         let c = self
             .conns
             .get_mut(&conn)
@@ -517,7 +542,10 @@ impl ServerEndpoint {
             c.codec.encode_transport_error(code, &mut self.rng, out)?;
             return Ok(true);
         }
-        if let Some(entry) = c.key_id.and_then(|k| self.keys.get_mut(&k)) {
+        let entry = key_id
+            .filter(|_| routed_here)
+            .and_then(|k| self.keys.get_mut(&k));
+        if let Some(entry) = entry {
             while let Some(packet) = entry.session.poll_transmit(now, &mut self.rng) {
                 #[cfg(feature = "testing")]
                 let packet = match self.tamper.as_mut() {
