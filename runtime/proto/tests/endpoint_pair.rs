@@ -19,7 +19,9 @@ use mtproto_proto::session::{Event, RequestId, SessionConfig, BIND_TEMP_AUTH_KEY
 
 /// `boolTrue`.
 const BOOL_TRUE: [u8; 4] = 0x9972_75b5_u32.to_le_bytes();
-use mtproto_proto::transport::{Transport, TransportConfig};
+/// `boolFalse`.
+const BOOL_FALSE: [u8; 4] = 0xbc79_9737_u32.to_le_bytes();
+use mtproto_proto::transport::{Transport, TransportConfig, TransportError, DEFAULT_MAX_FRAME_LEN};
 
 const T0: Duration = Duration::from_secs(1_700_000_000);
 const DC: i32 = 2;
@@ -69,6 +71,10 @@ fn answer_of(body: &[u8]) -> Vec<u8> {
     body.iter().rev().copied().collect()
 }
 
+/// Edits a chunk of bytes the server sent (whole frames: what one `poll_transmit` of the
+/// server wrote) before the client reads it: a hostile network or server below MTProto.
+type ToClient = Box<dyn FnMut(&mut Vec<u8>)>;
+
 /// Both endpoints, one simulated TCP connection between them, and two clocks.
 struct Pair {
     client: ClientEndpoint,
@@ -84,6 +90,9 @@ struct Pair {
     /// and body) until the test answers it.
     hold_bind: bool,
     held_binds: Vec<(i64, i64, i64, Vec<u8>)>,
+    /// Applied by [`Pair::drive`] to every non-empty chunk of server bytes before the
+    /// client reads it; `None` delivers them untouched.
+    to_client: Option<ToClient>,
     client_events: Vec<ClientEvent>,
     server_events: Vec<ServerEndpointEvent>,
 }
@@ -100,6 +109,7 @@ impl Pair {
             answering: true,
             hold_bind: false,
             held_binds: Vec::new(),
+            to_client: None,
             client_events: Vec::new(),
             server_events: Vec::new(),
         }
@@ -170,6 +180,11 @@ impl Pair {
             moved |= self
                 .server
                 .poll_transmit(conn, self.server_now, &mut to_client)?;
+            if let Some(tamper) = &mut self.to_client {
+                if !to_client.is_empty() {
+                    tamper(&mut to_client);
+                }
+            }
             let client_result = self.client.handle_input(self.client_now, &to_client);
             while let Some(event) = self.client.poll_event() {
                 self.client_events.push(event);
@@ -513,6 +528,116 @@ fn pfs_resends_the_bind_after_a_reconnect_with_a_fresh_message() {
     assert_eq!(p.served.iter().filter(|b| **b == request(7)).count(), 1);
 }
 
+#[test]
+fn pfs_a_bind_answered_with_bool_false_is_refused_and_a_new_temporary_key_is_bound() {
+    // Check 32: the bind answer must be boolTrue. boolFalse is a refusal: the connection
+    // ends with `BindRefused`, no request goes out over the refused key, and the next
+    // connection makes (and binds) a new temporary key under the same permanent key.
+    let mut config = client_config(Transport::Abridged, false);
+    config.pfs = Some(PfsConfig::new(Duration::from_secs(3600)));
+    let mut p = Pair::new(ClientEndpoint::new(config, None, [6; 32]), server());
+    p.hold_bind = true;
+    let id = p.client.enqueue(request(1));
+    p.connect();
+    p.drive().expect("two key exchanges and the bind");
+    assert_eq!(p.held_binds.len(), 1);
+    assert_eq!(p.client.key_exchanges(), 2);
+    let perm = p.client.auth().expect("a permanent key");
+    let refused_temp = p.client.wire_key_id().expect("a temporary key");
+
+    let (key_id, msg_id, _, _) = p.held_binds[0].clone();
+    assert_eq!(key_id, refused_temp);
+    p.server.respond(key_id, msg_id, Ok(&BOOL_FALSE));
+    let Err(error) = p.drive() else {
+        panic!("boolFalse was taken for a bind")
+    };
+    let ConnectionError::BindRefused(rpc) = &error else {
+        panic!("not a bind refusal: {error:?}")
+    };
+    assert_eq!((rpc.code, rpc.name.as_str()), (400, "BIND_ANSWER_NOT_TRUE"));
+    assert!(
+        !error.is_unknown_perm_key(),
+        "the permanent key is not blamed"
+    );
+    assert!(p.client_events.iter().any(|e| matches!(
+        e,
+        ClientEvent::Session(Event::BindRefused { error }) if error == rpc
+    )));
+    assert!(!p
+        .client_events
+        .contains(&ClientEvent::Session(Event::Bound)));
+    assert!(!p.client.is_connected(), "the connection is closed");
+    assert!(!p.client.is_bound());
+    assert_eq!(p.served.len(), 1, "only the bind went out");
+    assert!(p.answers().is_empty());
+
+    // The next connection starts with a temporary-key exchange; that key is bound (boolTrue
+    // this time) and carries the waiting request, answered once.
+    p.hold_bind = false;
+    p.client_now += Duration::from_secs(1);
+    p.connect();
+    assert!(
+        p.client.needs_key(),
+        "a new temporary key on this connection"
+    );
+    p.drive().unwrap();
+    assert_eq!(
+        p.client.key_exchanges(),
+        3,
+        "one more exchange: a temporary key"
+    );
+    let temps: Vec<i64> = p
+        .client_events
+        .iter()
+        .filter_map(|e| match e {
+            ClientEvent::TempKeyCreated { key_id } => Some(*key_id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(temps.len(), 2);
+    assert_eq!(temps[0], refused_temp);
+    let new_temp = temps[1];
+    assert_ne!(new_temp, refused_temp, "a new temporary key");
+    assert_eq!(p.client.wire_key_id(), Some(new_temp));
+    assert_eq!(
+        p.client_events
+            .iter()
+            .filter(|e| matches!(e, ClientEvent::KeyCreated))
+            .count(),
+        1,
+        "the permanent key is kept"
+    );
+    assert_eq!(p.client.auth().unwrap().auth_key, perm.auth_key);
+    assert!(p.client.is_bound());
+    assert!(p
+        .client_events
+        .contains(&ClientEvent::Session(Event::Bound)));
+    // The server saw: the refused bind, the new bind over the new key, then the request.
+    let requests: Vec<(i64, bool)> = p
+        .server_events
+        .iter()
+        .filter_map(|e| match e {
+            ServerEndpointEvent::Request { key_id, body, .. } => Some((
+                *key_id,
+                body.get(..4) == Some(&BIND_TEMP_AUTH_KEY_ID.to_le_bytes()[..]),
+            )),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        requests,
+        [(refused_temp, true), (new_temp, true), (new_temp, false)]
+    );
+    let (perm_id, ..) = parse_bind(&p.served[1]);
+    assert_eq!(
+        perm_id,
+        perm.auth_key.id(),
+        "bound to the same permanent key"
+    );
+    assert_eq!(p.served[2], request(1));
+    assert_eq!(p.answers(), vec![(id, answer_of(&request(1)))]);
+}
+
 /// What the tamper function of [`a_packet_failing_a_check_ends_the_connection_and_is_redone`]
 /// does to the server's packets.
 #[derive(Clone, Copy, PartialEq)]
@@ -719,4 +844,165 @@ fn answers_go_to_the_connection_the_client_used_last() {
     server.close(new_conn);
     let mut to_old = Vec::new();
     assert!(server.poll_transmit(old_conn, t1, &mut to_old).unwrap());
+}
+
+/// The header of a server frame announcing a payload of `len` bytes, as `transport` frames
+/// it (abridged in its 4-byte form; for `full`, the length field counts its 12 envelope
+/// bytes). Nothing of the payload follows.
+fn server_frame_header(transport: Transport, len: usize) -> Vec<u8> {
+    match transport {
+        Transport::Abridged => {
+            let words = u32::try_from(len / 4).unwrap();
+            assert!(words < 1 << 24);
+            let mut header = vec![0x7f];
+            header.extend_from_slice(&words.to_le_bytes()[..3]);
+            header
+        }
+        Transport::Intermediate | Transport::PaddedIntermediate => {
+            u32::try_from(len).unwrap().to_le_bytes().to_vec()
+        }
+        Transport::Full => u32::try_from(len + 12).unwrap().to_le_bytes().to_vec(),
+        other => panic!("no framing for {other:?}"),
+    }
+}
+
+/// Over a preshared key and `transport`: one request is answered; then `tamper` edits the
+/// server's bytes while a second request is answered, and the client's error is returned.
+/// Before returning it asserts that the refused bytes delivered no answer, and that the next
+/// connection (untampered) redoes the second request, each request being answered once.
+fn refused_then_redone(transport: Transport, tamper: ToClient) -> ConnectionError {
+    let mut p = Pair::preshared(transport);
+    p.connect();
+    let first = p.client.enqueue(request(1));
+    p.drive().unwrap();
+    assert_eq!(p.answers(), vec![(first, answer_of(&request(1)))]);
+
+    p.to_client = Some(tamper);
+    let second = p.client.enqueue(request(2));
+    let Err(error) = p.drive() else {
+        panic!("{transport:?}: the tampered bytes were accepted")
+    };
+    assert!(
+        !p.client.is_connected(),
+        "{transport:?}: the connection is closed"
+    );
+    assert_eq!(
+        p.answers(),
+        vec![(first, answer_of(&request(1)))],
+        "{transport:?}: no answer from refused bytes"
+    );
+    assert_eq!(p.served, vec![request(1), request(2)]);
+
+    p.to_client = None;
+    p.connect();
+    p.drive().unwrap();
+    assert_eq!(
+        p.served,
+        vec![request(1), request(2), request(2)],
+        "{transport:?}: redone once"
+    );
+    assert_eq!(
+        p.answers(),
+        vec![
+            (first, answer_of(&request(1))),
+            (second, answer_of(&request(2)))
+        ],
+        "{transport:?}: each request answered exactly once"
+    );
+    error
+}
+
+#[test]
+fn an_oversize_frame_header_from_the_server_is_refused_before_its_body() {
+    // Check 26, client role: the server's answer is replaced by a frame header announcing 4
+    // bytes more than the client's limit, and no body. The client refuses on the header
+    // alone: it neither waits for nor buffers the announced payload.
+    let max = TransportConfig::for_client().max_frame_len;
+    assert_eq!(max, DEFAULT_MAX_FRAME_LEN);
+    for transport in [
+        Transport::Abridged,
+        Transport::Intermediate,
+        Transport::PaddedIntermediate,
+        Transport::Full,
+    ] {
+        let header = server_frame_header(transport, max + 4);
+        let error = refused_then_redone(
+            transport,
+            Box::new(move |bytes: &mut Vec<u8>| bytes.clone_from(&header)),
+        );
+        assert_eq!(
+            error,
+            ConnectionError::Transport(TransportError::FrameTooLarge {
+                len: max as u64 + 4,
+                max
+            }),
+            "{transport:?}"
+        );
+    }
+}
+
+#[test]
+fn a_flipped_crc_byte_from_the_server_is_refused() {
+    // Check 27, client role: under `full`, one bit of the CRC32 of the server's next frame
+    // (the answer) is flipped; the payload is intact, so only the CRC check can refuse it.
+    let error = refused_then_redone(
+        Transport::Full,
+        Box::new(|bytes: &mut Vec<u8>| {
+            let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+            // The CRC's last byte (little-endian: its top byte).
+            bytes[len - 1] ^= 1;
+        }),
+    );
+    let ConnectionError::Transport(TransportError::BadCrc { expected, got }) = error else {
+        panic!("not a CRC error: {error:?}")
+    };
+    assert_eq!(got, expected ^ 0x0100_0000, "the flipped bit, and only it");
+}
+
+#[test]
+fn an_untrimmable_padded_frame_from_the_server_is_refused() {
+    // Check 28, client role: under padded intermediate, the server's first frame (resPQ,
+    // unencrypted, so its length field says where the padding starts) gets 16 more bytes
+    // of padding, beyond the 15 allowed; the client cannot trim it and refuses it.
+    use std::cell::Cell;
+    use std::rc::Rc;
+    let client = ClientEndpoint::new(
+        client_config(Transport::PaddedIntermediate, false),
+        None,
+        [7; 32],
+    );
+    let mut p = Pair::new(client, server());
+    let id = p.client.enqueue(request(1));
+    let frame_len = Rc::new(Cell::new(0));
+    let seen = Rc::clone(&frame_len);
+    p.to_client = Some(Box::new(move |bytes: &mut Vec<u8>| {
+        let len = u32::from_le_bytes(bytes[..4].try_into().unwrap()) as usize;
+        assert_eq!(bytes.len(), 4 + len, "one frame");
+        assert_eq!(bytes[4..12], [0; 8], "an unencrypted packet");
+        bytes.extend_from_slice(&[0; 16]);
+        bytes[..4].copy_from_slice(&u32::try_from(len + 16).unwrap().to_le_bytes());
+        seen.set(len + 16);
+    }));
+    p.connect();
+    let Err(error) = p.drive() else {
+        panic!("the untrimmable frame was accepted")
+    };
+    assert_eq!(
+        error,
+        ConnectionError::Transport(TransportError::BadPadding {
+            len: frame_len.get()
+        })
+    );
+    assert!(!p.client.is_connected());
+    assert!(!p.key_created());
+    assert!(p.served.is_empty());
+
+    // Untampered, the next connection creates the key and the request is answered once.
+    p.to_client = None;
+    p.connect();
+    p.drive().unwrap();
+    assert!(p.key_created());
+    assert_eq!(p.client.key_exchanges(), 1);
+    assert_eq!(p.served, vec![request(1)]);
+    assert_eq!(p.answers(), vec![(id, answer_of(&request(1)))]);
 }

@@ -382,6 +382,76 @@ fn oversize_lengths_fail_on_the_header() {
 }
 
 #[test]
+fn oversize_lengths_fail_on_the_header_in_the_client_role() {
+    // The frames a client reads have no opening tag, and a top bit there means a quick ACK:
+    // the same limit must still hold on the header alone, before any body arrives.
+    let config = TransportConfig {
+        max_frame_len: 1024,
+        ..TransportConfig::for_client()
+    };
+    let cases: [(Transport, &[u8], u64); 7] = [
+        (Transport::Abridged, &[0x7f, 0x01, 0x01, 0x00], 0x101 * 4),
+        (
+            Transport::Abridged,
+            &[0x7f, 0xff, 0xff, 0xff],
+            0xff_ffff * 4,
+        ),
+        (Transport::Intermediate, &[0x04, 0x04, 0x00, 0x00], 0x404),
+        (
+            Transport::Intermediate,
+            &[0xfc, 0xff, 0xff, 0x7f],
+            0x7fff_fffc,
+        ),
+        (
+            Transport::PaddedIntermediate,
+            &[0x01, 0x04, 0x00, 0x00],
+            0x401,
+        ),
+        (Transport::Full, &[0x10, 0x04, 0x00, 0x00], 0x410 - 12),
+        (Transport::Full, &[0xfc, 0xff, 0xff, 0x7f], 0x7fff_fffc - 12),
+    ];
+    for (transport, wire, len) in cases {
+        let mut client = Codec::client(transport, config.clone());
+        client.handle_input(wire);
+        let expected = Err(TransportError::FrameTooLarge { len, max: 1024 });
+        assert_eq!(client.poll_frame(), expected, "{transport:?} {wire:02x?}");
+        // Poisoned: a body arriving later changes nothing.
+        client.handle_input(&[0; 64]);
+        assert_eq!(client.poll_frame(), expected, "{transport:?} {wire:02x?}");
+    }
+    // From a real server encoder, in every setup (obfuscated ones included): the server may
+    // send 2048 bytes, the client accepts 1024; a 1032-byte packet is refused as soon as the
+    // client has its first 4 bytes.
+    for (i, setup) in all_setups().iter().enumerate() {
+        let seed = 700 + i as u64;
+        let mut r = rng(seed);
+        let server_config = TransportConfig {
+            max_frame_len: 2048,
+            ..TransportConfig::for_server()
+        };
+        let (mut client, mut server) = pair_with(setup, seed, config.clone(), server_config);
+        let mut wire = Vec::new();
+        client
+            .encode(&payload(40, setup.padded(), &mut r), &mut r, &mut wire)
+            .unwrap();
+        server.handle_input(&wire);
+        drain(&mut server).unwrap();
+        wire.clear();
+        server
+            .encode(&payload(1032, setup.padded(), &mut r), &mut r, &mut wire)
+            .unwrap();
+        client.handle_input(&wire[..4]);
+        let err = client.poll_frame().unwrap_err();
+        let TransportError::FrameTooLarge { len, max: 1024 } = err else {
+            panic!("{setup:?}: {err:?}")
+        };
+        // Padded intermediate counts the server's 0-3 padding bytes.
+        let padding = if setup.padded() { 0..=3 } else { 0..=0 };
+        assert!(padding.contains(&(len - 1032)), "{setup:?}: {len}");
+    }
+}
+
+#[test]
 fn malformed_lengths() {
     let cases: [&[u8]; 6] = [
         &[0xef, 0x00],                            // abridged zero
