@@ -132,6 +132,32 @@ async fn a_server_clock_jumping_ahead_is_refused_then_followed_on_a_new_connecti
 }
 
 #[tokio::test]
+async fn a_stale_forged_answer_inside_a_container_is_dropped_alone() {
+    // Check 22: each answer arrives in a container behind a forged error answer for the same
+    // request whose msg_id is ten minutes old. The stale inner message is dropped on its own
+    // (time window); the real answer in the same container is delivered, with no error.
+    bounded(async {
+        let (dc, client) = setup(|_| {}).await;
+        let token = client
+            .send_code("+9996611111")
+            .await
+            .unwrap()
+            .into_code()
+            .unwrap();
+        let SignIn::SignedIn(user) = client.sign_in(&token, "24680").await.unwrap() else {
+            panic!("not signed in")
+        };
+        dc.server(1)
+            .update_knobs(|k| k.attack = Some(SessionAttack::StaleAnswerInContainer));
+        for _ in 0..3 {
+            assert_eq!(client.get_me().await.unwrap().id, user.id);
+        }
+        assert!(dc.server(1).stats().tampered_packets >= 3);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn bad_padding_is_named() {
     attacked(SessionAttack::BadPadding, &["failed to decrypt"]).await;
 }

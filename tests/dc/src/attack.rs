@@ -39,6 +39,11 @@ pub enum SessionAttack {
     UnalignedLength,
     /// More than 1024 padding bytes, under a `msg_key` that matches (sealed by hand).
     OversizePadding,
+    /// Every packet that carries answers becomes a container in which each answer is preceded
+    /// by a forged one for the same request (an `rpc_error`, 500 `STALE_FAKE_ANSWER`) whose
+    /// `msg_id` is ten minutes old: the container passes, the stale inner message must be
+    /// dropped on its own.
+    StaleAnswerInContainer,
     /// A `message_data_length` that is not a multiple of 4 (2 less than the body's length),
     /// under a `msg_key` that matches; the padding stays within 12..=1024 bytes.
     UnalignedBodyLength,
@@ -112,10 +117,16 @@ fn apply(
     let mut content = plain.get(..HEADER + len)?.to_vec();
     let padding = plain.get(HEADER + len..)?.to_vec();
     let msg_id = i64::from_le_bytes(content[16..24].try_into().ok()?);
+    if attack == SessionAttack::StaleAnswerInContainer {
+        let sealed = stale_answers_in_container(key, &content, msg_id)?;
+        *last_msg_id = Some(msg_id);
+        return Some(sealed);
+    }
     match attack {
         SessionAttack::WrongMsgKey
         | SessionAttack::WrongAuthKeyId
-        | SessionAttack::UnalignedLength => unreachable!("handled above"),
+        | SessionAttack::UnalignedLength
+        | SessionAttack::StaleAnswerInContainer => unreachable!("handled above"),
         SessionAttack::WrongSessionId => content[8] ^= 1,
         // `seq_no` is the little-endian word at 24..28: its bit 0 is the low bit of byte 24.
         SessionAttack::WrongSeqNoParity => content[24] ^= 1,
@@ -175,6 +186,60 @@ fn apply(
         *last_msg_id = Some(msg_id);
     }
     encrypt_v2_with_padding(key, Direction::ServerToClient, &content, &padding).ok()
+}
+
+/// [`SessionAttack::StaleAnswerInContainer`]: `content` (header and body of one message,
+/// perhaps a container) again as a container in which a forged, ten-minute-old error
+/// answer precedes each `rpc_result`; `None` when it carries no answer.
+fn stale_answers_in_container(key: &AuthKey, content: &[u8], msg_id: i64) -> Option<Vec<u8>> {
+    use mtproto_proto::session::wire::{
+        build_container, build_rpc_result, parse_container, Message, RpcError, MSG_CONTAINER_ID,
+        RPC_RESULT_ID,
+    };
+    let seq_no = i32::from_le_bytes(content.get(24..28)?.try_into().ok()?);
+    let body = content.get(HEADER..)?;
+    let inner = if body.get(..4)? == MSG_CONTAINER_ID.to_le_bytes() {
+        parse_container(body).ok()?
+    } else {
+        vec![Message {
+            msg_id,
+            seq_no,
+            body: body.to_vec(),
+        }]
+    };
+    let forged_error = RpcError::new(500, "STALE_FAKE_ANSWER".into()).to_bytes();
+    let mut messages = Vec::new();
+    let mut forged = 0;
+    for message in inner {
+        if message.body.get(..4) == Some(&RPC_RESULT_ID.to_le_bytes()[..]) {
+            let req_msg_id = i64::from_le_bytes(message.body.get(4..12)?.try_into().ok()?);
+            messages.push(Message {
+                msg_id: message.msg_id - (600 << 32),
+                seq_no: message.seq_no,
+                body: build_rpc_result(req_msg_id, &forged_error),
+            });
+            forged += 1;
+        }
+        messages.push(message);
+    }
+    if forged == 0 {
+        return None;
+    }
+    let container = build_container(&messages);
+    let mut plain = content.get(..HEADER)?.to_vec();
+    // A fresh odd id for the container when the answer was alone (its own id stays inside),
+    // and an even seq_no (containers are not content-related).
+    let outer_id = if body.get(..4)? == MSG_CONTAINER_ID.to_le_bytes() {
+        msg_id
+    } else {
+        msg_id + 2
+    };
+    plain[16..24].copy_from_slice(&outer_id.to_le_bytes());
+    plain[24..28].copy_from_slice(&(seq_no & !1).to_le_bytes());
+    plain[28..32].copy_from_slice(&(container.len() as u32).to_le_bytes());
+    plain.extend_from_slice(&container);
+    let padding = vec![0x42u8; 12 + (16 - (plain.len() + 12) % 16) % 16];
+    encrypt_v2_with_padding(key, Direction::ServerToClient, &plain, &padding).ok()
 }
 
 /// Seals a padded plaintext as MTProto 2.0 does (server to client), whatever its padding:
