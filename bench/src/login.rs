@@ -140,13 +140,13 @@ async fn sign_in(client: &Client, phone: &str) -> Result<(), String> {
 async fn our_logins(
     config: &ClientConfig,
     n: usize,
-    stored: Option<&auth_api::client::SessionData>,
+    stored: Option<&[auth_api::client::SessionData]>,
 ) -> Result<Vec<f64>, String> {
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
         let mut config = config.clone();
         let store = Arc::new(MemoryStore::new());
-        if let Some(session) = stored {
+        if let Some(session) = stored.and_then(|s| s.get(i)) {
             store.save(session).map_err(|e| e.to_string())?;
         }
         config.store = store;
@@ -252,8 +252,13 @@ pub fn figures(
         our_logins(&plain, 3, None).await?;
         let ours = our_logins(&plain, n, None).await?;
         let pfs = our_logins(&config(dc.addr, &key, true), n.div_ceil(2), None).await?;
-        let session = keyed_session(&plain).await?;
-        let stored = our_logins(&plain, n, Some(&session)).await?;
+        // One key per login, as each returning user has its own: clients sharing a key
+        // would share the DC's one session per key.
+        let mut sessions = Vec::with_capacity(n);
+        for _ in 0..n {
+            sessions.push(keyed_session(&plain).await?);
+        }
+        let stored = our_logins(&plain, n, Some(&sessions)).await?;
         Ok::<_, String>((ours, pfs, stored))
     })?;
     let mut figures = Vec::new();
